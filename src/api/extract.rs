@@ -1,0 +1,104 @@
+//! Request extractors whose rejections name the offending field: JSON bodies and query strings.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// A JSON body; bad JSON or a missing/ill-typed field answers 400 naming the field.
+pub struct JsonBody<T>(pub T);
+
+/// The field a serde error is about: its path, or for a missing field the field's name.
+fn field_of(path: &serde_path_to_error::Path, message: &str) -> String {
+    let p = path.to_string();
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return if p == "." || p.is_empty() {
+            name.to_string()
+        } else {
+            format!("{p}.{name}")
+        };
+    }
+    if message.starts_with("unknown field `") {
+        let name = message
+            .trim_start_matches("unknown field `")
+            .split('`')
+            .next()
+            .unwrap_or_default();
+        return if p == "." || p.is_empty() {
+            name.to_string()
+        } else {
+            p
+        };
+    }
+    if message.starts_with("unknown variant `") && (p == "." || p.is_empty()) {
+        return "action".to_string();
+    }
+    if p.is_empty() || p == "." {
+        "body".to_string()
+    } else {
+        p
+    }
+}
+
+fn short(message: &str) -> &str {
+    // serde_json appends " at line L column C"; keep the message readable.
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_field("body", e.body_text()))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+            let message = e.inner().to_string();
+            if e.inner().is_syntax() || e.inner().is_eof() {
+                ApiError::bad_field("body", format!("not valid JSON: {}", short(&message)))
+            } else {
+                ApiError::bad_field(field_of(e.path(), &message), short(&message).to_string())
+            }
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+/// A query string; an unknown or ill-typed parameter answers 400 naming it.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(q));
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|e| {
+                let message = e.inner().to_string();
+                ApiError::bad_field(field_of(e.path(), &message), message)
+            })
+    }
+}
+
+fn form_urlencoded_parse(q: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(q.as_bytes())
+}

@@ -1,0 +1,107 @@
+//! The HTTP API (axum): JSON under `/api/v1/` with bearer-token auth, `/healthz`, and the
+//! OpenAPI description. Routes only translate HTTP to calls into the modules; business rules
+//! live in `cases` (and later `acd`/`call`).
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod openapi;
+mod orders;
+mod reference;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::cases::Store;
+use crate::config::Config;
+use auth::Users;
+use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub users: Arc<Users>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        let users = Users::from_config(&config.users);
+        AppState {
+            store,
+            config: Arc::new(config),
+            users: Arc::new(users),
+        }
+    }
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/openapi.json", get(openapi::openapi))
+        .route("/work-orders", post(orders::create).get(orders::list))
+        .route("/work-orders/{key}", get(orders::get))
+        .route("/work-orders/{key}/transitions", post(orders::transition))
+        .route("/work-orders/{key}/events", get(orders::events))
+        .route("/categories", get(reference::categories))
+        .route("/grid-cells", get(reference::grid_cells))
+        .route("/departments", get(reference::departments))
+        .route("/agents", get(reference::agents))
+        .route("/queues", get(reference::queues))
+        .route("/calls", get(reference::calls))
+        .route("/calls/{id}", get(reference::call));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; it has been logged",
+            )
+            .into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn healthz(State(st): State<AppState>) -> impl IntoResponse {
+    match st.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ok", "database": st.store.kind() })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("{} store does not answer", st.store.kind()),
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("route {}", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}

@@ -1,0 +1,50 @@
+//! The shared case store: work orders (工单) from every channel, their append-only audit trail
+//! (`CaseEvent`), call records (CDR), reference data (categories per GB/T 30428, grid cells,
+//! departments), the work-order lifecycle and deadline rules. Knows nothing of SIP.
+
+pub mod calendar;
+pub mod deadline;
+pub mod lifecycle;
+pub mod model;
+pub mod store;
+
+pub use lifecycle::{Actor, Command, Status};
+pub use model::*;
+pub use store::{Store, StoreError};
+
+/// Intake channels of a work order.
+pub const CHANNELS: &[&str] = &[
+    "phone-12345",
+    "phone-12319",
+    "field-inspector",
+    "web",
+    "app",
+    "wechat",
+    "sms",
+    "email",
+    "fax",
+    "video",
+    "leader",
+    "transfer-110",
+    "transfer-119",
+    "transfer-120",
+    "transfer-122",
+];
+
+/// Priorities: 一般 normal, 紧急 urgent, 特急 critical.
+pub const PRIORITIES: &[&str] = &["normal", "urgent", "critical"];
+
+/// A category id: kind letter (C component, E event, S service) + 2-digit major class
+/// + optional 2-digit minor class, e.g. `C01`, `E0101`.
+pub fn is_category_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    (b.len() == 3 || b.len() == 5)
+        && matches!(b[0], b'C' | b'E' | b'S')
+        && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// Now, at the precision both databases keep (microseconds).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,360 @@
+//! Configuration: the TOML files under `sip-config/` (server addresses, trunks, numbers, queues,
+//! agents, API users, departments, grid cells, the working calendar and deadline rules), loaded
+//! into one [`Config`] and checked as a whole, so that `hotline check-config` can name every
+//! problem with its file, key and reason.
+
+mod check;
+mod load;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use crate::cases::calendar::{DeadlineRule, WorkingCalendar};
+
+pub use load::{load, Loaded};
+
+/// Default main configuration file, relative to the working directory.
+pub const DEFAULT_CONFIG: &str = "sip-config/hotline.toml";
+
+/// One problem found in the configuration: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found, in file order.
+#[derive(Debug, thiserror::Error)]
+#[error("{} configuration problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigErrors(pub Vec<Problem>);
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub trunks: Vec<Trunk>,
+    pub numbers: Vec<Number>,
+    pub queues: Vec<Queue>,
+    pub agents: Vec<AgentConfig>,
+    pub users: Vec<ApiUser>,
+    pub departments: Vec<DepartmentConfig>,
+    pub grid_cells: Vec<GridCellConfig>,
+    pub calendar: CalendarConfig,
+    pub deadlines: DeadlineConfig,
+    /// Which file each top-level section came from (for messages).
+    pub sources: BTreeMap<String, PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub sip_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    /// RTP port range, e.g. "20000-29999".
+    pub rtp_ports: String,
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; empty = SQLite under the data directory.
+    pub database_url: Option<String>,
+    pub redis_url: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            sip_addr: "0.0.0.0:5060".parse().expect("literal address"),
+            http_addr: "0.0.0.0:8080".parse().expect("literal address"),
+            rtp_ports: "20000-29999".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The RTP range as (first, last), both inclusive.
+    pub fn rtp_range(&self) -> Result<(u16, u16), String> {
+        parse_port_range(&self.rtp_ports)
+    }
+}
+
+/// Parses "first-last" with first < last, both in 1024..=65535.
+pub fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?} is not a range like \"20000-29999\""))?;
+    let a: u16 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("{a:?} is not a port number"))?;
+    let b: u16 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("{b:?} is not a port number"))?;
+    if a < 1024 || a >= b {
+        return Err(format!(
+            "range {a}-{b} must start at 1024 or above and end after it starts"
+        ));
+    }
+    Ok((a, b))
+}
+
+/// A carrier SIP trunk: INVITEs from these addresses are accepted without authentication.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Trunk {
+    pub name: String,
+    pub addresses: Vec<String>,
+}
+
+/// A dialled number (12345, 12319, …) and what it leads to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Number {
+    pub number: String,
+    pub name: String,
+    /// Work-order channel for calls to this number, e.g. "phone-12345".
+    pub channel: String,
+    /// The queue a caller joins after the greeting.
+    pub queue: String,
+    /// "24x7" or "working-hours" (the working calendar).
+    #[serde(default = "default_hours")]
+    pub hours: String,
+}
+
+fn default_hours() -> String {
+    "24x7".into()
+}
+
+pub const QUEUE_STRATEGIES: &[&str] = &[
+    "longest-idle",
+    "round-robin",
+    "ring-all",
+    "fewest-calls",
+    "least-talk-time",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    pub name: String,
+    #[serde(default = "default_strategy")]
+    pub strategy: String,
+    /// Seconds of wrap-up (话后整理) after a call before the agent is ready again.
+    #[serde(default = "default_wrap_up")]
+    pub wrap_up_secs: u32,
+    /// Seconds an agent's phone rings before the call goes to the next agent.
+    #[serde(default = "default_ring")]
+    pub ring_secs: u32,
+    /// Longest wait before overflow.
+    #[serde(default = "default_max_wait")]
+    pub max_wait_secs: u32,
+    /// Service-level threshold (GB/T 33358: 15 s).
+    #[serde(default = "default_sl")]
+    pub service_level_secs: u32,
+}
+
+fn default_strategy() -> String {
+    "longest-idle".into()
+}
+fn default_wrap_up() -> u32 {
+    30
+}
+fn default_ring() -> u32 {
+    15
+}
+fn default_max_wait() -> u32 {
+    300
+}
+fn default_sl() -> u32 {
+    15
+}
+
+/// A seat agent (坐席) and the softphone account they register with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub id: String,
+    pub name: String,
+    pub password: String,
+    pub queues: Vec<String>,
+    /// Become ready as soon as the softphone registers (desk phones).
+    #[serde(default)]
+    pub ready_on_register: bool,
+}
+
+/// API roles (DESIGN.md).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    Supervisor,
+    Admin,
+    Department,
+    Channel,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::Department => "department",
+            Role::Channel => "channel",
+        }
+    }
+}
+
+/// A user of the HTTP API, identified by a bearer token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiUser {
+    pub name: String,
+    pub role: Role,
+    /// The token in clear (demo and development); prefer `token_sha256`.
+    pub token: Option<String>,
+    /// Hex SHA-256 of the token.
+    pub token_sha256: Option<String>,
+    /// For role agent: the agent id.
+    pub agent: Option<String>,
+    /// For role department: the department id.
+    pub department: Option<String>,
+    /// For role channel: the intake channel this user reports through (e.g. "web").
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentConfig {
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+/// A unit grid cell (单元网格), GB/T 30428: 15 digits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GridCellConfig {
+    pub code: String,
+    pub name: String,
+    pub district: Option<String>,
+    pub street: Option<String>,
+    pub community: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalendarConfig {
+    /// UTC offset of the city, e.g. "+08:00".
+    pub utc_offset: String,
+    /// Working periods of a working day, e.g. ["09:00-12:00", "13:30-17:30"].
+    pub working_hours: Vec<String>,
+    /// Normal working weekdays, e.g. ["mon", "tue", "wed", "thu", "fri"].
+    pub workdays: Vec<String>,
+    /// Public holidays (dates off even on a weekday).
+    pub holidays: Vec<NaiveDate>,
+    /// Make-up working days (调休): weekend dates that are working days.
+    pub makeup_workdays: Vec<NaiveDate>,
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        CalendarConfig {
+            utc_offset: "+08:00".into(),
+            working_hours: vec!["09:00-12:00".into(), "13:30-17:30".into()],
+            workdays: ["mon", "tue", "wed", "thu", "fri"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            holidays: vec![],
+            makeup_workdays: vec![],
+        }
+    }
+}
+
+/// Request types of a work order (Sichuan deadlines count per type).
+pub const REQUEST_TYPES: &[&str] = &[
+    "consultation",
+    "help",
+    "suggestion",
+    "complaint",
+    "report",
+    "urban-management",
+];
+
+/// How long an order may take: per request type, with per-category overrides.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadlineConfig {
+    /// Request type → rule, e.g. consultation = { working_days = 3 }.
+    pub by_type: BTreeMap<String, DeadlineRule>,
+    /// Category id → rule, e.g. E0101 = { working_hours = 8 }; wins over `by_type`.
+    pub by_category: BTreeMap<String, DeadlineRule>,
+}
+
+impl Default for DeadlineConfig {
+    fn default() -> Self {
+        let mut by_type = BTreeMap::new();
+        for (t, d) in [
+            ("consultation", 3),
+            ("help", 7),
+            ("suggestion", 7),
+            ("complaint", 15),
+            ("report", 15),
+            ("urban-management", 5),
+        ] {
+            by_type.insert(t.to_string(), DeadlineRule::WorkingDays(d));
+        }
+        DeadlineConfig {
+            by_type,
+            by_category: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The working calendar this configuration describes (checked by [`load`]).
+    pub fn working_calendar(&self) -> Result<WorkingCalendar, String> {
+        check::calendar_of(&self.calendar)
+    }
+
+    /// True while any demo credential of the shipped example is configured.
+    pub fn has_demo_credentials(&self) -> bool {
+        self.users
+            .iter()
+            .any(|u| u.token.as_deref().is_some_and(|t| t.starts_with("demo-")))
+            || self.agents.iter().any(|a| a.password.starts_with("demo-"))
+    }
+}
+
+/// Parses "HH:MM-HH:MM".
+pub fn parse_period(s: &str) -> Result<(NaiveTime, NaiveTime), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?} is not a period like \"09:00-12:00\""))?;
+    let p = |t: &str| {
+        NaiveTime::parse_from_str(t.trim(), "%H:%M")
+            .map_err(|_| format!("{t:?} is not a time like \"09:00\""))
+    };
+    let (a, b) = (p(a)?, p(b)?);
+    if a >= b {
+        return Err(format!("period {s:?} ends before it starts"));
+    }
+    Ok((a, b))
+}

@@ -1,0 +1,420 @@
+//! Whole-configuration checks: references between sections, formats and ranges. Each problem
+//! names the file and key it is about.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{FixedOffset, Weekday};
+
+use super::{parse_period, CalendarConfig, Config, Problem, Role, QUEUE_STRATEGIES, REQUEST_TYPES};
+use crate::cases::calendar::{DeadlineRule, WorkingCalendar};
+use crate::cases::CHANNELS;
+
+struct Checker<'a> {
+    config: &'a Config,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn file(&self, section: &str) -> String {
+        self.config
+            .sources
+            .get(section)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(defaults)".into())
+    }
+
+    fn push(&mut self, section: &str, key: String, message: String) {
+        let file = self.file(section);
+        self.problems.push(Problem { file, key, message });
+    }
+
+    /// Reports a repeated value of `what` among `items`.
+    fn unique<'v>(&mut self, section: &str, what: &str, items: impl Iterator<Item = &'v str>) {
+        let mut seen = HashSet::new();
+        for (i, v) in items.enumerate() {
+            if !seen.insert(v) {
+                self.push(
+                    section,
+                    format!("{section}[{i}].{what}"),
+                    format!("{v:?} is used twice"),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
+    let mut c = Checker { config, problems };
+    check_server(&mut c);
+    check_numbers_and_queues(&mut c);
+    check_people(&mut c);
+    check_city(&mut c);
+    if let Err(e) = calendar_of(&config.calendar) {
+        c.push("calendar", "calendar".into(), e);
+    }
+    check_deadlines(&mut c);
+}
+
+fn check_server(c: &mut Checker) {
+    let s = &c.config.server;
+    if let Err(e) = s.rtp_range() {
+        c.push("server", "server.rtp_ports".into(), e);
+    }
+    if let Some(url) = &s.database_url {
+        if !(url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("sqlite:"))
+        {
+            c.push(
+                "server",
+                "server.database_url".into(),
+                format!("{url:?} must start with postgres://, postgresql:// or sqlite:"),
+            );
+        }
+    }
+    if let Some(url) = &s.redis_url {
+        if !url.starts_with("redis://") && !url.starts_with("rediss://") {
+            c.push(
+                "server",
+                "server.redis_url".into(),
+                format!("{url:?} must start with redis://"),
+            );
+        }
+    }
+    let trunks = &c.config.trunks;
+    c.unique("trunks", "name", trunks.iter().map(|t| t.name.as_str()));
+    for (i, t) in trunks.iter().enumerate() {
+        if t.addresses.is_empty() {
+            c.push(
+                "trunks",
+                format!("trunks[{i}].addresses"),
+                "lists no address".into(),
+            );
+        }
+        for (j, a) in t.addresses.iter().enumerate() {
+            if !is_ip_or_cidr(a) {
+                c.push(
+                    "trunks",
+                    format!("trunks[{i}].addresses[{j}]"),
+                    format!("{a:?} is not an IP address or CIDR block"),
+                );
+            }
+        }
+    }
+}
+
+/// "192.0.2.1", "2001:db8::1", "10.0.0.0/8", "2001:db8::/32".
+pub fn is_ip_or_cidr(s: &str) -> bool {
+    match s.split_once('/') {
+        None => s.parse::<std::net::IpAddr>().is_ok(),
+        Some((ip, bits)) => match (ip.parse::<std::net::IpAddr>(), bits.parse::<u8>()) {
+            (Ok(std::net::IpAddr::V4(_)), Ok(b)) => b <= 32,
+            (Ok(std::net::IpAddr::V6(_)), Ok(b)) => b <= 128,
+            _ => false,
+        },
+    }
+}
+
+fn check_numbers_and_queues(c: &mut Checker) {
+    let cfg = c.config;
+    let queues: HashSet<&str> = cfg.queues.iter().map(|q| q.name.as_str()).collect();
+    c.unique("queues", "name", cfg.queues.iter().map(|q| q.name.as_str()));
+    for (i, q) in cfg.queues.iter().enumerate() {
+        if !QUEUE_STRATEGIES.contains(&q.strategy.as_str()) {
+            c.push(
+                "queues",
+                format!("queues[{i}].strategy"),
+                format!(
+                    "{:?} is not a strategy; use one of {}",
+                    q.strategy,
+                    QUEUE_STRATEGIES.join(", ")
+                ),
+            );
+        }
+        for (key, v) in [
+            ("ring_secs", q.ring_secs),
+            ("max_wait_secs", q.max_wait_secs),
+            ("service_level_secs", q.service_level_secs),
+        ] {
+            if v == 0 {
+                c.push(
+                    "queues",
+                    format!("queues[{i}].{key}"),
+                    "must be more than 0".into(),
+                );
+            }
+        }
+    }
+    c.unique(
+        "numbers",
+        "number",
+        cfg.numbers.iter().map(|n| n.number.as_str()),
+    );
+    for (i, n) in cfg.numbers.iter().enumerate() {
+        if n.number.is_empty() || !n.number.chars().all(|ch| ch.is_ascii_digit()) {
+            c.push(
+                "numbers",
+                format!("numbers[{i}].number"),
+                format!("{:?} must be digits only", n.number),
+            );
+        }
+        if !queues.contains(n.queue.as_str()) {
+            c.push(
+                "numbers",
+                format!("numbers[{i}].queue"),
+                format!("{:?} is not a configured queue", n.queue),
+            );
+        }
+        if !CHANNELS.contains(&n.channel.as_str()) {
+            c.push(
+                "numbers",
+                format!("numbers[{i}].channel"),
+                format!(
+                    "{:?} is not a channel; use one of {}",
+                    n.channel,
+                    CHANNELS.join(", ")
+                ),
+            );
+        }
+        if n.hours != "24x7" && n.hours != "working-hours" {
+            c.push(
+                "numbers",
+                format!("numbers[{i}].hours"),
+                format!("{:?} must be \"24x7\" or \"working-hours\"", n.hours),
+            );
+        }
+    }
+}
+
+fn check_people(c: &mut Checker) {
+    let cfg = c.config;
+    let queues: HashSet<&str> = cfg.queues.iter().map(|q| q.name.as_str()).collect();
+    let agents: HashSet<&str> = cfg.agents.iter().map(|a| a.id.as_str()).collect();
+    let departments: HashSet<&str> = cfg.departments.iter().map(|d| d.id.as_str()).collect();
+    c.unique("agents", "id", cfg.agents.iter().map(|a| a.id.as_str()));
+    for (i, a) in cfg.agents.iter().enumerate() {
+        if a.id.is_empty() || !a.id.chars().all(|ch| ch.is_ascii_digit()) {
+            c.push(
+                "agents",
+                format!("agents[{i}].id"),
+                format!("{:?} must be digits (the agent's extension)", a.id),
+            );
+        }
+        if a.password.len() < 8 {
+            c.push(
+                "agents",
+                format!("agents[{i}].password"),
+                "must be at least 8 characters".into(),
+            );
+        }
+        for (j, q) in a.queues.iter().enumerate() {
+            if !queues.contains(q.as_str()) {
+                c.push(
+                    "agents",
+                    format!("agents[{i}].queues[{j}]"),
+                    format!("{q:?} is not a configured queue"),
+                );
+            }
+        }
+    }
+    c.unique("users", "name", cfg.users.iter().map(|u| u.name.as_str()));
+    let mut tokens = HashSet::new();
+    for (i, u) in cfg.users.iter().enumerate() {
+        let key = |k: &str| format!("users[{i}].{k}");
+        match (&u.token, &u.token_sha256) {
+            (Some(t), None) => {
+                if t.len() < 8 {
+                    c.push(
+                        "users",
+                        key("token"),
+                        "must be at least 8 characters".into(),
+                    );
+                }
+                if !tokens.insert(crate::api::auth::token_hash(t)) {
+                    c.push("users", key("token"), "is used by another user".into());
+                }
+            }
+            (None, Some(h)) => {
+                if h.len() != 64 || !h.chars().all(|ch| ch.is_ascii_hexdigit()) {
+                    c.push(
+                        "users",
+                        key("token_sha256"),
+                        "must be 64 hex digits (sha256sum of the token)".into(),
+                    );
+                } else if !tokens.insert(h.to_ascii_lowercase()) {
+                    c.push(
+                        "users",
+                        key("token_sha256"),
+                        "is used by another user".into(),
+                    );
+                }
+            }
+            _ => c.push(
+                "users",
+                key("token"),
+                "give exactly one of token and token_sha256".into(),
+            ),
+        }
+        match u.role {
+            Role::Agent => match &u.agent {
+                Some(a) if agents.contains(a.as_str()) => {}
+                Some(a) => c.push(
+                    "users",
+                    key("agent"),
+                    format!("{a:?} is not a configured agent"),
+                ),
+                None => c.push(
+                    "users",
+                    key("agent"),
+                    "a user with role agent names its agent id".into(),
+                ),
+            },
+            Role::Department => match &u.department {
+                Some(d) if departments.contains(d.as_str()) => {}
+                Some(d) => c.push(
+                    "users",
+                    key("department"),
+                    format!("{d:?} is not a configured department"),
+                ),
+                None => c.push(
+                    "users",
+                    key("department"),
+                    "a user with role department names its department".into(),
+                ),
+            },
+            Role::Channel => match &u.channel {
+                Some(ch) if CHANNELS.contains(&ch.as_str()) => {}
+                Some(ch) => c.push(
+                    "users",
+                    key("channel"),
+                    format!(
+                        "{ch:?} is not a channel; use one of {}",
+                        CHANNELS.join(", ")
+                    ),
+                ),
+                None => c.push(
+                    "users",
+                    key("channel"),
+                    "a user with role channel names its channel".into(),
+                ),
+            },
+            Role::Supervisor | Role::Admin => {}
+        }
+    }
+}
+
+fn check_city(c: &mut Checker) {
+    let cfg = c.config;
+    c.unique(
+        "departments",
+        "id",
+        cfg.departments.iter().map(|d| d.id.as_str()),
+    );
+    for (i, d) in cfg.departments.iter().enumerate() {
+        if d.id.trim().is_empty() || d.name.trim().is_empty() {
+            c.push(
+                "departments",
+                format!("departments[{i}]"),
+                "id and name must not be empty".into(),
+            );
+        }
+    }
+    c.unique(
+        "grid_cells",
+        "code",
+        cfg.grid_cells.iter().map(|g| g.code.as_str()),
+    );
+    for (i, g) in cfg.grid_cells.iter().enumerate() {
+        if g.code.len() != 15 || !g.code.chars().all(|ch| ch.is_ascii_digit()) {
+            c.push(
+                "grid_cells",
+                format!("grid_cells[{i}].code"),
+                format!(
+                    "{:?} must be 15 digits (6 division + 3 street + 3 community + 3 grid)",
+                    g.code
+                ),
+            );
+        }
+    }
+}
+
+fn check_deadlines(c: &mut Checker) {
+    let d = &c.config.deadlines;
+    for t in REQUEST_TYPES {
+        if !d.by_type.contains_key(*t) {
+            c.push(
+                "deadlines",
+                format!("deadlines.by_type.{t}"),
+                "missing: every request type needs a deadline rule".into(),
+            );
+        }
+    }
+    for (t, rule) in &d.by_type {
+        if !REQUEST_TYPES.contains(&t.as_str()) {
+            c.push(
+                "deadlines",
+                format!("deadlines.by_type.{t}"),
+                format!(
+                    "{t:?} is not a request type; use one of {}",
+                    REQUEST_TYPES.join(", ")
+                ),
+            );
+        }
+        check_rule(c, format!("deadlines.by_type.{t}"), *rule);
+    }
+    for (cat, rule) in &d.by_category {
+        if !crate::cases::is_category_id(cat) {
+            c.push(
+                "deadlines",
+                format!("deadlines.by_category.{cat}"),
+                format!("{cat:?} is not a category id like E0101 or C0301"),
+            );
+        }
+        check_rule(c, format!("deadlines.by_category.{cat}"), *rule);
+    }
+}
+
+fn check_rule(c: &mut Checker, key: String, rule: DeadlineRule) {
+    let n = match rule {
+        DeadlineRule::WorkingDays(n) | DeadlineRule::WorkingHours(n) => n,
+    };
+    if n == 0 || n > 3650 {
+        c.push("deadlines", key, "must be between 1 and 3650".into());
+    }
+}
+
+/// Builds the working calendar, or says what is wrong with it.
+pub(super) fn calendar_of(cal: &CalendarConfig) -> Result<WorkingCalendar, String> {
+    let offset = parse_offset(&cal.utc_offset)
+        .ok_or_else(|| format!("utc_offset {:?} must look like \"+08:00\"", cal.utc_offset))?;
+    let periods = cal
+        .working_hours
+        .iter()
+        .map(|p| parse_period(p).map_err(|e| format!("working_hours: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workdays = cal
+        .workdays
+        .iter()
+        .map(|d| {
+            d.parse::<Weekday>()
+                .map_err(|_| format!("workdays: {d:?} is not a weekday like \"mon\""))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let holidays: BTreeSet<_> = cal.holidays.iter().copied().collect();
+    let makeup: BTreeSet<_> = cal.makeup_workdays.iter().copied().collect();
+    WorkingCalendar::new(offset, periods, &workdays, holidays, makeup).map_err(|e| e.to_string())
+}
+
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}

@@ -1,0 +1,289 @@
+//! `hotline`: the command line. `serve` runs the server, `check-config` checks the
+//! configuration, `migrate` brings the database schema up to date.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use hotline::api::{self, AppState};
+use hotline::cases::deadline::DeadlinePolicy;
+use hotline::cases::Store;
+use hotline::config::{self, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    version,
+    about = "12345/12319 hotline contact centre and case store"
+)]
+struct Cli {
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// Main configuration file.
+    #[arg(long, short, default_value = config::DEFAULT_CONFIG)]
+    config: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct Overrides {
+    /// SIP listen address (UDP and TCP).
+    #[arg(long, env = "HOTLINE_SIP_ADDR")]
+    sip_addr: Option<SocketAddr>,
+    /// HTTP listen address.
+    #[arg(long, env = "HOTLINE_HTTP_ADDR")]
+    http_addr: Option<SocketAddr>,
+    /// RTP port range, e.g. 20000-29999.
+    #[arg(long, env = "HOTLINE_RTP_PORTS")]
+    rtp_ports: Option<String>,
+    /// Data directory (SQLite database, recordings).
+    #[arg(long, env = "HOTLINE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://… or sqlite:…; default SQLite at DATA_DIR/hotline.db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// redis://… for several nodes (optional).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+    /// Check the configuration: exit 0 with a summary, or exit 1 naming every problem.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hotline: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Cmd::CheckConfig { config } => return check_config(&config.config),
+        Cmd::Serve { config, overrides } => rt.block_on(serve(&config.config, overrides)),
+        Cmd::Migrate { config, overrides } => rt.block_on(migrate(&config.config, overrides)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hotline: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn check_config(path: &Path) -> ExitCode {
+    match config::load(path) {
+        Ok(loaded) => {
+            println!("{}", summary(&loaded.config, path));
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{}: {errors}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn summary(c: &Config, path: &Path) -> String {
+    let mut s = format!("{}: configuration OK\n", path.display());
+    s += &format!(
+        "  server: SIP {}, HTTP {}, RTP {}, data {}\n",
+        c.server.sip_addr,
+        c.server.http_addr,
+        c.server.rtp_ports,
+        c.server.data_dir.display()
+    );
+    s += &format!(
+        "  numbers: {}\n",
+        c.numbers
+            .iter()
+            .map(|n| format!("{} → queue {}", n.number, n.queue))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    s += &format!(
+        "  trunks: {}; queues: {}; agents: {}; API users: {}; departments: {}; grid cells: {}\n",
+        c.trunks.len(),
+        c.queues.len(),
+        c.agents.len(),
+        c.users.len(),
+        c.departments.len(),
+        c.grid_cells.len()
+    );
+    s += &format!(
+        "  calendar: {} working periods, {} holidays, {} make-up working days; {} deadline rules",
+        c.calendar.working_hours.len(),
+        c.calendar.holidays.len(),
+        c.calendar.makeup_workdays.len(),
+        c.deadlines.by_type.len() + c.deadlines.by_category.len()
+    );
+    if c.has_demo_credentials() {
+        s += "\n  warning: demo credentials are configured (see README: replacing the demo credentials)";
+    }
+    s
+}
+
+/// Loads the configuration and applies command-line/environment overrides.
+fn load_config(path: &Path, o: Overrides) -> anyhow::Result<Config> {
+    let mut c = config::load(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .config;
+    let s = &mut c.server;
+    if let Some(v) = o.sip_addr {
+        s.sip_addr = v;
+    }
+    if let Some(v) = o.http_addr {
+        s.http_addr = v;
+    }
+    if let Some(v) = o.rtp_ports {
+        config::parse_port_range(&v).map_err(|e| anyhow::anyhow!("--rtp-ports: {e}"))?;
+        s.rtp_ports = v;
+    }
+    if let Some(v) = o.data_dir {
+        s.data_dir = v;
+    }
+    if let Some(v) = o.database_url.filter(|v| !v.is_empty()) {
+        s.database_url = Some(v);
+    }
+    if let Some(v) = o.redis_url.filter(|v| !v.is_empty()) {
+        s.redis_url = Some(v);
+    }
+    Ok(c)
+}
+
+async fn open_store(c: &Config) -> anyhow::Result<Store> {
+    let url = match &c.server.database_url {
+        Some(u) => u.clone(),
+        None => Store::sqlite_url_for(&c.server.data_dir)
+            .with_context(|| format!("creating data directory {}", c.server.data_dir.display()))?,
+    };
+    let policy = DeadlinePolicy::from_config(c).map_err(|e| anyhow::anyhow!("calendar: {e}"))?;
+    let store = Store::connect(&url, policy)
+        .await
+        .with_context(|| format!("opening the case store ({})", redact(&url)))?;
+    let applied = store.migrate().await.context("migrating the case store")?;
+    if applied > 0 {
+        tracing::info!(applied, database = store.kind(), "migrations applied");
+    }
+    store
+        .sync_config(c)
+        .await
+        .context("writing configured reference data")?;
+    Ok(store)
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn migrate(path: &Path, o: Overrides) -> anyhow::Result<()> {
+    let c = load_config(path, o)?;
+    let store = open_store(&c).await?;
+    println!("{} case store is up to date", store.kind());
+    store.close().await;
+    Ok(())
+}
+
+async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
+    let c = load_config(path, o)?;
+    if c.has_demo_credentials() {
+        tracing::warn!(
+            "demo credentials are configured (demo-* tokens or passwords); replace them before \
+             real use: see README.md, 'Replacing the demo credentials'"
+        );
+    }
+    let store = open_store(&c).await?;
+    let http_addr = c.server.http_addr;
+    let listener = tokio::net::TcpListener::bind(http_addr)
+        .await
+        .with_context(|| format!("binding HTTP on {http_addr}"))?;
+    tracing::info!(
+        http = %listener.local_addr()?,
+        database = store.kind(),
+        "hotline serving"
+    );
+    let app = api::router(AppState::new(store.clone(), c));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("HTTP server")?;
+    store.close().await;
+    tracing::info!("hotline stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
