@@ -331,7 +331,13 @@ impl Default for DeadlineConfig {
 impl Config {
     /// The working calendar this configuration describes (checked by [`load`]).
     pub fn working_calendar(&self) -> Result<WorkingCalendar, String> {
-        check::calendar_of(&self.calendar)
+        check::calendar_of(&self.calendar).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|(key, reason)| format!("{key}: {reason}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     }
 
     /// True while any demo credential of the shipped example is configured.
@@ -343,7 +349,7 @@ impl Config {
     }
 }
 
-/// Parses "HH:MM-HH:MM".
+/// Parses "HH:MM-HH:MM"; an end of "24:00" or "00:00" means midnight.
 pub fn parse_period(s: &str) -> Result<(NaiveTime, NaiveTime), String> {
     let (a, b) = s
         .split_once('-')
@@ -352,8 +358,10 @@ pub fn parse_period(s: &str) -> Result<(NaiveTime, NaiveTime), String> {
         NaiveTime::parse_from_str(t.trim(), "%H:%M")
             .map_err(|_| format!("{t:?} is not a time like \"09:00\""))
     };
-    let (a, b) = (p(a)?, p(b)?);
-    if a >= b {
+    // An end of "24:00" (or "00:00") is midnight at the end of the day.
+    let midnight = matches!(b.trim(), "24:00" | "00:00");
+    let (a, b) = (p(a)?, if midnight { NaiveTime::MIN } else { p(b)? });
+    if a >= b && !midnight {
         return Err(format!("period {s:?} ends before it starts"));
     }
     Ok((a, b))

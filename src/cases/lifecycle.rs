@@ -312,19 +312,20 @@ pub fn apply(
             role: actor.role.as_str(),
         });
     }
-    if !from_statuses(action).contains(&order.status) {
-        return Err(TransitionError::NotAllowed {
-            action,
-            status: order.status,
-            allowed: allowed_actions(order.status),
-        });
-    }
+    // Before the status check, so a department learns nothing about others' orders.
     if actor.role == Role::Department
         && (actor.department.is_none() || actor.department != order.department_id)
     {
         return Err(TransitionError::Forbidden {
             action,
             role: "department (the order is not dispatched to yours)",
+        });
+    }
+    if !from_statuses(action).contains(&order.status) {
+        return Err(TransitionError::NotAllowed {
+            action,
+            status: order.status,
+            allowed: allowed_actions(order.status),
         });
     }
     let mut ch = Change {

@@ -49,8 +49,10 @@ pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
     check_numbers_and_queues(&mut c);
     check_people(&mut c);
     check_city(&mut c);
-    if let Err(e) = calendar_of(&config.calendar) {
-        c.push("calendar", "calendar".into(), e);
+    if let Err(problems) = calendar_of(&config.calendar) {
+        for (key, message) in problems {
+            c.push("calendar", key, message);
+        }
     }
     check_deadlines(&mut c);
 }
@@ -383,36 +385,60 @@ fn check_rule(c: &mut Checker, key: String, rule: DeadlineRule) {
     }
 }
 
-/// Builds the working calendar, or says what is wrong with it.
-pub(super) fn calendar_of(cal: &CalendarConfig) -> Result<WorkingCalendar, String> {
-    let offset = parse_offset(&cal.utc_offset)
-        .ok_or_else(|| format!("utc_offset {:?} must look like \"+08:00\"", cal.utc_offset))?;
-    let periods = cal
-        .working_hours
-        .iter()
-        .map(|p| parse_period(p).map_err(|e| format!("working_hours: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let workdays = cal
-        .workdays
-        .iter()
-        .map(|d| {
-            d.parse::<Weekday>()
-                .map_err(|_| format!("workdays: {d:?} is not a weekday like \"mon\""))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+/// Builds the working calendar, or says every thing wrong with it as (key, reason).
+pub(super) fn calendar_of(cal: &CalendarConfig) -> Result<WorkingCalendar, Vec<(String, String)>> {
+    let mut problems = Vec::new();
+    let offset = parse_offset(&cal.utc_offset);
+    if offset.is_none() {
+        problems.push((
+            "calendar.utc_offset".to_string(),
+            format!("{:?} must look like \"+08:00\"", cal.utc_offset),
+        ));
+    }
+    let mut periods = Vec::new();
+    for (i, p) in cal.working_hours.iter().enumerate() {
+        match parse_period(p) {
+            Ok(p) => periods.push(p),
+            Err(e) => problems.push((format!("calendar.working_hours[{i}]"), e)),
+        }
+    }
+    let mut workdays = Vec::new();
+    for (i, d) in cal.workdays.iter().enumerate() {
+        match d.parse::<Weekday>() {
+            Ok(w) => workdays.push(w),
+            Err(_) => problems.push((
+                format!("calendar.workdays[{i}]"),
+                format!("{d:?} is not a weekday like \"mon\""),
+            )),
+        }
+    }
+    let Some(offset) = offset.filter(|_| problems.is_empty()) else {
+        return Err(problems);
+    };
     let holidays: BTreeSet<_> = cal.holidays.iter().copied().collect();
     let makeup: BTreeSet<_> = cal.makeup_workdays.iter().copied().collect();
-    WorkingCalendar::new(offset, periods, &workdays, holidays, makeup).map_err(|e| e.to_string())
+    WorkingCalendar::new(offset, periods, &workdays, holidays, makeup)
+        .map_err(|e| vec![("calendar".to_string(), e.to_string())])
 }
 
+/// "+HH:MM" or "-HH:MM", two digits each.
 fn parse_offset(s: &str) -> Option<FixedOffset> {
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<i32> {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if b.len() != 6 || b[3] != b':' {
+        return None;
+    }
+    let sign = match b[0] {
+        b'+' => 1,
+        b'-' => -1,
         _ => return None,
     };
-    let (h, m) = rest.split_once(':')?;
-    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    let (h, m) = (digits(1..3)?, digits(4..6)?);
     if h > 14 || m > 59 {
         return None;
     }

@@ -44,14 +44,20 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     match item.as_str() {
-                        Some(rel) => match read_table(&base.join(rel)) {
-                            Ok(t) => files.push((base.join(rel), t)),
-                            Err(p) => problems.push(Problem {
-                                key: format!("include[{i}]"),
-                                file: shown(path),
-                                message: p.to_string(),
-                            }),
-                        },
+                        Some(rel) => {
+                            let file = base.join(rel);
+                            match std::fs::read_to_string(&file) {
+                                Err(e) => problems.push(problem(
+                                    path,
+                                    &format!("include[{i}]"),
+                                    &format!("cannot read {}: {e}", shown(&file)),
+                                )),
+                                Ok(text) => match parse_table(&file, &text) {
+                                    Ok(t) => files.push((file, t)),
+                                    Err(p) => problems.push(p),
+                                },
+                            }
+                        }
                         None => problems.push(problem(
                             path,
                             &format!("include[{i}]"),
@@ -63,8 +69,21 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
             _ => problems.push(problem(path, "include", "must be a list of file names")),
         }
     }
+    // A file that cannot be read or parsed leaves sections out: checking what is left would
+    // only report knock-on problems, so stop here.
+    if !problems.is_empty() {
+        return Err(ConfigErrors(problems));
+    }
     for (file, table) in files {
         for (key, value) in table {
+            if key == "include" {
+                problems.push(problem(
+                    &file,
+                    &key,
+                    "include is allowed only in the main configuration file",
+                ));
+                continue;
+            }
             if !TABLE_SECTIONS.contains(&key.as_str()) && !ARRAY_SECTIONS.contains(&key.as_str()) {
                 problems.push(problem(
                     &file,
@@ -146,15 +165,17 @@ fn problem(file: &Path, key: &str, message: &str) -> Problem {
 fn read_table(path: &Path) -> Result<Table, Problem> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| problem(path, "", &format!("cannot read: {e}")))?;
+    parse_table(path, &text)
+}
+
+/// Parses a file's text; a syntax error names the file and the line.
+fn parse_table(path: &Path, text: &str) -> Result<Table, Problem> {
     text.parse::<Table>().map_err(|e| {
-        let (key, msg) = match e.span() {
-            Some(span) => {
-                let line = text[..span.start].matches('\n').count() + 1;
-                (format!("line {line}"), e.message().to_string())
-            }
-            None => (String::new(), e.message().to_string()),
+        let key = match e.span() {
+            Some(span) => format!("line {}", text[..span.start].matches('\n').count() + 1),
+            None => String::new(),
         };
-        problem(path, &key, &format!("not valid TOML: {msg}"))
+        problem(path, &key, &format!("not valid TOML: {}", e.message()))
     })
 }
 
