@@ -378,6 +378,43 @@ async fn bad_input_names_the_field(b: Backend) {
     }
     let r = get(&app, "/api/v1/categories?kind=animal", "demo-supervisor").await;
     assert_error(&r, StatusCode::BAD_REQUEST, "bad_request", Some("kind"));
+    for (q, field) in [
+        ("channel=pigeon", "channel"),
+        ("request_type=gossip", "request_type"),
+        ("category_id=X1", "category_id"),
+    ] {
+        let r = get(&app, &format!("/api/v1/work-orders?{q}"), "demo-supervisor").await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "bad_request", Some(field));
+    }
+    let r = get(&app, "/api/v1/calls?disposition=lost", "demo-supervisor").await;
+    assert_error(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        Some("disposition"),
+    );
+    // Who may do something is settled before the body is read.
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/v1/work-orders",
+        Some("demo-dept-roads"),
+        Some(("text/plain", "not even json".into())),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+    // A body over the limit → 413.
+    let huge = format!(
+        r#"{{"request_type": "complaint", "description": "{}"}}"#,
+        "x".repeat(3 << 20)
+    );
+    let r = create(huge).await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None);
+    // % and _ typed into a search are literal.
+    let r = get(&app, "/api/v1/work-orders?q=%25", "demo-supervisor").await;
+    assert_eq!(r.body["total"], 0, "no order contains a literal %");
+    let r = get(&app, "/api/v1/work-orders?q=_", "demo-supervisor").await;
+    assert_eq!(r.body["total"], 0, "no order contains a literal _");
 }
 
 async fn not_found_and_conflict(b: Backend) {
@@ -470,7 +507,8 @@ async fn visibility_by_role(b: Backend) {
         "demo-channel",
     )
     .await;
-    assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+    // Another channel's order is answered as if it did not exist.
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found", None);
     // A department sees nothing until an order is dispatched to it.
     let list = get(&app, "/api/v1/work-orders", "demo-dept-roads").await;
     assert_eq!(list.body["total"], 0);
@@ -504,7 +542,7 @@ async fn visibility_by_role(b: Backend) {
         json!({"action": "handle", "result": "x"}),
     )
     .await;
-    assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found", None);
     // Supervisors see everything, with paging.
     for _ in 0..3 {
         new_order(&app, "demo-supervisor").await;

@@ -8,8 +8,13 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// A JSON body; bad JSON or a missing/ill-typed field answers 400 naming the field.
-pub struct JsonBody<T>(pub T);
+/// A request body taken as it came, to be parsed as JSON by [`RawJson::parse`] once the
+/// handler has checked who is asking (so a caller without the right gets 403, not a lecture on
+/// their JSON). A body over the size limit answers 413.
+pub struct RawJson {
+    is_json: bool,
+    bytes: Bytes,
+}
 
 /// The field a serde error is about: its path, or for a missing field the field's name.
 fn field_of(path: &serde_path_to_error::Path, message: &str) -> String {
@@ -49,35 +54,50 @@ fn short(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync> FromRequest<S> for RawJson {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let json = req
+        let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
-        if !json {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is larger than the 2 MiB this API accepts",
+                )
+            } else {
+                ApiError::bad_field("body", e.body_text())
+            }
+        })?;
+        Ok(RawJson { is_json, bytes })
+    }
+}
+
+impl RawJson {
+    /// The body as `T`: 415 unless sent as JSON; 400 naming the field for bad JSON or a
+    /// missing, unknown or ill-typed member.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if !self.is_json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send the body as Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_field("body", e.body_text()))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let de = &mut serde_json::Deserializer::from_slice(&self.bytes);
+        serde_path_to_error::deserialize(de).map_err(|e| {
             let message = e.inner().to_string();
             if e.inner().is_syntax() || e.inner().is_eof() {
                 ApiError::bad_field("body", format!("not valid JSON: {}", short(&message)))
             } else {
                 ApiError::bad_field(field_of(e.path(), &message), short(&message).to_string())
             }
-        })?;
-        Ok(JsonBody(value))
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Work-order routes: create, list/search, get, transitions, audit trail. Who may see what:
 //! agents, supervisors and admins see every order; a department sees the orders dispatched to
-//! it; a channel user sees the orders of its channel.
+//! it; a channel user sees the orders of its channel. Who may do something is checked before
+//! the request body is read.
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -9,7 +10,7 @@ use axum::Json;
 
 use super::auth::User;
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams};
+use super::extract::{QueryParams, RawJson};
 use super::AppState;
 use crate::cases::model::{CaseEvent, NewWorkOrder, OrderQuery, Page, WorkOrder};
 use crate::cases::store::OrderKey;
@@ -28,30 +29,24 @@ fn key(s: &str) -> Result<OrderKey, ApiError> {
     OrderKey::parse(s).ok_or_else(|| ApiError::not_found(format!("work order {s:?}")))
 }
 
-/// 403 unless `user` may see `order`.
-fn check_visible(user: &User, order: &WorkOrder) -> Result<(), ApiError> {
+/// Whether `user` may see `order`. An order outside one's view is answered 404, as if it did
+/// not exist, so ids and numbers cannot be probed.
+fn is_visible(user: &User, order: &WorkOrder) -> bool {
     let u = &user.0;
-    let visible = match u.role {
+    match u.role {
         Role::Department => order.department_id.is_some() && order.department_id == u.department,
         Role::Channel => Some(&order.channel) == u.channel.as_ref(),
         Role::Agent | Role::Supervisor | Role::Admin => true,
-    };
-    if visible {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "work order {} is not visible to {}",
-            order.number, u.name
-        )))
     }
 }
 
 pub async fn create(
     State(st): State<AppState>,
     user: User,
-    JsonBody(new): JsonBody<NewWorkOrder>,
+    body: RawJson,
 ) -> Result<impl IntoResponse, ApiError> {
     user.require(&[Role::Agent, Role::Supervisor, Role::Admin, Role::Channel])?;
+    let new: NewWorkOrder = body.parse()?;
     let order = st
         .store
         .create_order(new, &user.actor(), user.0.channel.as_deref(), now())
@@ -84,8 +79,8 @@ async fn visible_order(st: &AppState, user: &User, k: &str) -> Result<WorkOrder,
         .store
         .get_order(&key(k)?)
         .await?
+        .filter(|o| is_visible(user, o))
         .ok_or_else(|| ApiError::not_found(format!("work order {k}")))?;
-    check_visible(user, &order)?;
     Ok(order)
 }
 
@@ -110,9 +105,10 @@ pub async fn transition(
     State(st): State<AppState>,
     user: User,
     Path(k): Path<String>,
-    JsonBody(cmd): JsonBody<Command>,
+    body: RawJson,
 ) -> Result<Json<WorkOrder>, ApiError> {
     let order = visible_order(&st, &user, &k).await?;
+    let cmd: Command = body.parse()?;
     let updated = st
         .store
         .transition(&OrderKey::Id(order.id), &cmd, &user.actor(), now())

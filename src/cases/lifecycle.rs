@@ -10,7 +10,7 @@
 //!                         │                 ▼    │
 //!                         │             returned ─dispatch (改派)
 //!  received/registered/dispatched/returned ─merge─▶ merged
-//!  open orders: extend (deadline);  closed: follow_up (回访)
+//!  registered … verified: extend (deadline);  closed: follow_up (回访)
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -298,14 +298,13 @@ fn optional(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Decides what `cmd` by `actor` does to `order`.
-pub fn apply(
+/// Whether `actor` may give `action` on `order` now: the role (403), a department's ownership
+/// (403, before the status, so others' orders reveal nothing), then the status (409).
+pub fn check_allowed(
     order: &OrderFacts,
-    cmd: &Command,
+    action: &'static str,
     actor: &Actor,
-    ctx: &Context,
-) -> Result<Change, TransitionError> {
-    let action = cmd.action();
+) -> Result<(), TransitionError> {
     if !roles_for(action).contains(&actor.role) {
         return Err(TransitionError::Forbidden {
             action,
@@ -328,6 +327,17 @@ pub fn apply(
             allowed: allowed_actions(order.status),
         });
     }
+    Ok(())
+}
+
+/// Decides what `cmd` by `actor` does to `order`.
+pub fn apply(
+    order: &OrderFacts,
+    cmd: &Command,
+    actor: &Actor,
+    ctx: &Context,
+) -> Result<Change, TransitionError> {
+    check_allowed(order, cmd.action(), actor)?;
     let mut ch = Change {
         data: serde_json::Value::Null,
         ..Change::default()

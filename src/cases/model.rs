@@ -151,7 +151,7 @@ pub struct OrderQuery {
     pub department_id: Option<String>,
     pub caller_number: Option<String>,
     pub grid_cell: Option<String>,
-    /// Free text in number, description, address, caller.
+    /// Free text in the number, title, description, address or caller's number.
     pub q: Option<String>,
     /// Open orders past their deadline.
     pub overdue: Option<bool>,

@@ -93,6 +93,16 @@ impl Store {
         if offset < 0 {
             return Err(StoreError::invalid("offset", "must not be negative"));
         }
+        if let Some(d) = q
+            .disposition
+            .as_deref()
+            .filter(|d| !DISPOSITIONS.contains(d))
+        {
+            return Err(StoreError::invalid(
+                "disposition",
+                format!("{d:?} is not one of {}", DISPOSITIONS.join(", ")),
+            ));
+        }
         // Every filter is "$n IS NULL OR column matches $n", so the SQL text is fixed.
         let cond = "($1 IS NULL OR from_number = $1) AND ($2 IS NULL OR queue = $2) \
             AND ($3 IS NULL OR agent_id = $3) AND ($4 IS NULL OR disposition = $4) \

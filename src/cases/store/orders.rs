@@ -329,6 +329,8 @@ impl Store {
     ) -> Result<WorkOrder, StoreError> {
         for _attempt in 0..5 {
             let order = self.require_order(key).await?;
+            // Who may do what comes before looking up anything the command names.
+            lifecycle::check_allowed(&facts(&order), cmd.action(), actor)?;
             let target = match cmd {
                 Command::Merge { into, .. } => {
                     let k = OrderKey::parse(into.trim()).ok_or_else(|| {
@@ -504,6 +506,21 @@ impl Store {
             return Err(StoreError::invalid("offset", "must not be negative"));
         }
         let mut w = Where::default();
+        let listed = |field: &str, v: &Option<String>, list: &[&str]| match v {
+            Some(v) if !list.contains(&v.as_str()) => Err(StoreError::invalid(
+                field,
+                format!("{v:?} is not one of {}", list.join(", ")),
+            )),
+            _ => Ok(()),
+        };
+        listed("channel", &q.channel, CHANNELS)?;
+        listed("request_type", &q.request_type, REQUEST_TYPES)?;
+        if let Some(c) = q.category_id.as_deref().filter(|c| !is_category_id(c)) {
+            return Err(StoreError::invalid(
+                "category_id",
+                format!("{c:?} is not a category id like E0101"),
+            ));
+        }
         if let Some(s) = &q.status {
             let st: Status = s
                 .parse()
@@ -523,11 +540,21 @@ impl Store {
             }
         }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let n = w.push(Arg::Text(format!("%{}%", text.to_lowercase())));
+            // Typed % and _ are literal characters, not wildcards.
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let n = w.push(Arg::Text(format!("%{escaped}%")));
+            let like = |col: &str| format!("{col} LIKE ${n} ESCAPE '\\'");
             w.clauses.push(format!(
-                "(LOWER(description) LIKE ${n} OR LOWER(COALESCE(address, '')) LIKE ${n} \
-                 OR COALESCE(caller_number, '') LIKE ${n} OR number LIKE ${n} \
-                 OR LOWER(COALESCE(title, '')) LIKE ${n})"
+                "({} OR {} OR {} OR {} OR {})",
+                like("LOWER(description)"),
+                like("LOWER(COALESCE(address, ''))"),
+                like("COALESCE(caller_number, '')"),
+                like("number"),
+                like("LOWER(COALESCE(title, ''))"),
             ));
         }
         if let Some(overdue) = q.overdue {
