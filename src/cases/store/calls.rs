@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::query::{bind_args, paging, Arg, Where};
 use super::{with_db, Store, StoreError};
 use crate::cases::model::{CallRecord, Page, DISPOSITIONS};
 
@@ -85,14 +86,7 @@ impl Store {
 
     /// Calls matching `q`, newest first.
     pub async fn list_calls(&self, q: &CallQuery) -> Result<Page<CallRecord>, StoreError> {
-        let limit = q.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            return Err(StoreError::invalid("limit", "must be between 1 and 500"));
-        }
-        let offset = q.offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(StoreError::invalid("offset", "must not be negative"));
-        }
+        let (limit, offset) = paging(q.limit, q.offset)?;
         if let Some(d) = q
             .disposition
             .as_deref()
@@ -103,33 +97,31 @@ impl Store {
                 format!("{d:?} is not one of {}", DISPOSITIONS.join(", ")),
             ));
         }
-        // Every filter is "$n IS NULL OR column matches $n", so the SQL text is fixed.
-        let cond = "($1 IS NULL OR from_number = $1) AND ($2 IS NULL OR queue = $2) \
-            AND ($3 IS NULL OR agent_id = $3) AND ($4 IS NULL OR disposition = $4) \
-            AND ($5 IS NULL OR offered_at >= $5) AND ($6 IS NULL OR offered_at < $6)";
-        let count_sql = format!("SELECT COUNT(*) FROM calls WHERE {cond}");
-        let list_sql = format!(
-            "SELECT {CALL_COLUMNS} FROM calls WHERE {cond} ORDER BY offered_at DESC, id LIMIT $7 OFFSET $8"
-        );
+        let mut w = Where::default();
+        for (col, v) in [
+            ("from_number", &q.from_number),
+            ("queue", &q.queue),
+            ("agent_id", &q.agent_id),
+            ("disposition", &q.disposition),
+        ] {
+            if let Some(v) = v {
+                w.eq(col, Arg::Text(v.clone()));
+            }
+        }
+        if let Some(t) = q.offered_from {
+            w.time("offered_at", ">=", t);
+        }
+        if let Some(t) = q.offered_to {
+            w.time("offered_at", "<", t);
+        }
+        let (count_sql, list_sql) = w.page_sql(CALL_COLUMNS, "calls", "offered_at DESC, id");
         let (total, items) = with_db!(
             self,
             read | pool | {
-                let total: i64 = sqlx::query_scalar(&count_sql)
-                    .bind(&q.from_number)
-                    .bind(&q.queue)
-                    .bind(&q.agent_id)
-                    .bind(&q.disposition)
-                    .bind(q.offered_from)
-                    .bind(q.offered_to)
+                let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &w.args)
                     .fetch_one(pool)
                     .await?;
-                let items = sqlx::query_as::<_, CallRecord>(&list_sql)
-                    .bind(&q.from_number)
-                    .bind(&q.queue)
-                    .bind(&q.agent_id)
-                    .bind(&q.disposition)
-                    .bind(q.offered_from)
-                    .bind(q.offered_to)
+                let items = bind_args!(sqlx::query_as::<_, CallRecord>(&list_sql), &w.args)
                     .bind(limit)
                     .bind(offset)
                     .fetch_all(pool)
@@ -137,14 +129,6 @@ impl Store {
                 (total, items)
             }
         );
-        let next_offset =
-            (offset + (items.len() as i64) < total).then_some(offset + items.len() as i64);
-        Ok(Page {
-            items,
-            total,
-            limit,
-            offset,
-            next_offset,
-        })
+        Ok(Page::new(items, total, limit, offset))
     }
 }

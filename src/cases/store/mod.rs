@@ -5,6 +5,7 @@
 
 mod calls;
 mod orders;
+mod query;
 mod reference;
 
 use std::collections::HashMap;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
+use super::query::{bind_args, paging, Arg, Where};
 use super::{with_db, Store, StoreError};
 use crate::cases::lifecycle::{self, Actor, Command, Context, FollowUpResult, OrderFacts, Status};
 use crate::cases::model::{CaseEvent, NewWorkOrder, OrderQuery, Page, WorkOrder};
@@ -497,14 +498,7 @@ impl Store {
         q: &OrderQuery,
         now: DateTime<Utc>,
     ) -> Result<Page<WorkOrder>, StoreError> {
-        let limit = q.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            return Err(StoreError::invalid("limit", "must be between 1 and 500"));
-        }
-        let offset = q.offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(StoreError::invalid("offset", "must not be negative"));
-        }
+        let (limit, offset) = paging(q.limit, q.offset)?;
         let mut w = Where::default();
         let listed = |field: &str, v: &Option<String>, list: &[&str]| match v {
             Some(v) if !list.contains(&v.as_str()) => Err(StoreError::invalid(
@@ -567,54 +561,27 @@ impl Store {
             });
         }
         if let Some(t) = q.created_from {
-            let n = w.push(Arg::Time(t));
-            w.clauses.push(format!("created_at >= ${n}"));
+            w.time("created_at", ">=", t);
         }
         if let Some(t) = q.created_to {
-            let n = w.push(Arg::Time(t));
-            w.clauses.push(format!("created_at < ${n}"));
+            w.time("created_at", "<", t);
         }
-        let cond = if w.clauses.is_empty() {
-            "TRUE".to_string()
-        } else {
-            w.clauses.join(" AND ")
-        };
-        let count_sql = format!("SELECT COUNT(*) FROM work_orders WHERE {cond}");
-        let (ln, on) = (w.args.len() + 1, w.args.len() + 2);
-        let list_sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM work_orders WHERE {cond} ORDER BY id DESC LIMIT ${ln} OFFSET ${on}"
-        );
+        let (count_sql, list_sql) = w.page_sql(ORDER_COLUMNS, "work_orders", "id DESC");
         let (total, items) = with_db!(
             self,
             read | pool | {
-                let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-                let mut list = sqlx::query_as::<_, WorkOrder>(&list_sql);
-                for a in &w.args {
-                    match a {
-                        Arg::Text(s) => {
-                            count = count.bind(s.clone());
-                            list = list.bind(s.clone());
-                        }
-                        Arg::Time(t) => {
-                            count = count.bind(*t);
-                            list = list.bind(*t);
-                        }
-                    }
-                }
-                let total = count.fetch_one(pool).await?;
-                let items = list.bind(limit).bind(offset).fetch_all(pool).await?;
+                let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &w.args)
+                    .fetch_one(pool)
+                    .await?;
+                let items = bind_args!(sqlx::query_as::<_, WorkOrder>(&list_sql), &w.args)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?;
                 (total, items)
             }
         );
-        let next_offset =
-            (offset + (items.len() as i64) < total).then_some(offset + items.len() as i64);
-        Ok(Page {
-            items,
-            total,
-            limit,
-            offset,
-            next_offset,
-        })
+        Ok(Page::new(items, total, limit, offset))
     }
 }
 
@@ -627,28 +594,5 @@ fn facts(o: &WorkOrder) -> OrderFacts {
         follow_up_result: o.follow_up_result.as_deref().and_then(|r| {
             serde_json::from_value::<FollowUpResult>(serde_json::Value::String(r.to_string())).ok()
         }),
-    }
-}
-
-enum Arg {
-    Text(String),
-    Time(DateTime<Utc>),
-}
-
-/// A WHERE clause under construction, with numbered placeholders.
-#[derive(Default)]
-struct Where {
-    clauses: Vec<String>,
-    args: Vec<Arg>,
-}
-
-impl Where {
-    fn push(&mut self, a: Arg) -> usize {
-        self.args.push(a);
-        self.args.len()
-    }
-    fn eq(&mut self, col: &str, a: Arg) {
-        let n = self.push(a);
-        self.clauses.push(format!("{col} = ${n}"));
     }
 }

@@ -1,0 +1,142 @@
+//! Problems in the server, trunk, number and queue sections (`hotline.toml`, `queues.toml`).
+
+use hotline::config::load;
+
+use crate::support::{edit_gives_one, edits_give_one, Cfg};
+
+// ----- server and trunks ------------------------------------------------------------------------
+
+#[test]
+fn bad_rtp_range() {
+    for bad in ["30000-20000", "80-1000", "20000", "20000-7000x"] {
+        edit_gives_one(
+            "hotline.toml",
+            "rtp_ports = \"20000-29999\"",
+            &format!("rtp_ports = \"{bad}\""),
+            "server.rtp_ports",
+            "",
+        );
+    }
+}
+
+#[test]
+fn bad_database_url_scheme() {
+    edit_gives_one(
+        "hotline.toml",
+        "data_dir = \"./data\"",
+        "data_dir = \"./data\"\ndatabase_url = \"mysql://hotline@127.0.0.1/hotline\"",
+        "server.database_url",
+        "must start with postgres://",
+    );
+    // The accepted schemes.
+    for url in [
+        "postgres://h@127.0.0.1/h",
+        "postgresql://h@127.0.0.1/h",
+        "sqlite://data/h.db",
+    ] {
+        let cfg = Cfg::edited(
+            "hotline.toml",
+            "data_dir = \"./data\"",
+            &format!("data_dir = \"./data\"\ndatabase_url = \"{url}\""),
+        );
+        assert!(load(&cfg.main()).is_ok(), "{url}");
+    }
+}
+
+#[test]
+fn bad_redis_url_scheme() {
+    edit_gives_one(
+        "hotline.toml",
+        "data_dir = \"./data\"",
+        "data_dir = \"./data\"\nredis_url = \"http://127.0.0.1:6379\"",
+        "server.redis_url",
+        "redis://",
+    );
+}
+
+#[test]
+fn bad_trunk_address() {
+    #[rustfmt::skip]
+    let cases = [
+        ("\"::1\"", "\"10.0.0.0/33\"", "trunks[0].addresses[1]", "not an IP address"),
+        ("[\"127.0.0.1\", \"::1\"]", "[]", "trunks[0].addresses", "no address"),
+    ];
+    edits_give_one("hotline.toml", &cases);
+}
+
+// ----- numbers ----------------------------------------------------------------------------------
+
+#[test]
+fn number_not_digits() {
+    edit_gives_one(
+        "hotline.toml",
+        "number = \"12319\"",
+        "number = \"12319a\"",
+        "numbers[1].number",
+        "digits only",
+    );
+}
+
+#[test]
+fn number_hours() {
+    let cfg = Cfg::new();
+    cfg.replace_nth("hotline.toml", "hours = \"24x7\"", 0, "hours = \"always\"");
+    cfg.assert_one("hotline.toml", "numbers[0].hours", "\"always\"");
+}
+
+#[test]
+fn unknown_channel_of_a_number() {
+    edit_gives_one(
+        "hotline.toml",
+        "channel = \"phone-12345\"",
+        "channel = \"phone-999\"",
+        "numbers[0].channel",
+        "\"phone-999\" is not a channel",
+    );
+}
+
+#[test]
+fn number_leading_to_unknown_queue() {
+    edit_gives_one(
+        "hotline.toml",
+        "queue = \"12319\"",
+        "queue = \"12320\"",
+        "numbers[1].queue",
+        "\"12320\" is not a configured queue",
+    );
+}
+
+// ----- queues -----------------------------------------------------------------------------------
+
+#[test]
+fn duplicate_queue_name() {
+    let cfg = Cfg::edited("queues.toml", "name = \"12319\"", "name = \"12345\"");
+    let problems = cfg.problems();
+    // The queue 12319 is gone, so its number and agents point nowhere; the duplicate is first.
+    assert_eq!(problems[0].key, "queues[1].name", "{problems:#?}");
+    assert_eq!(problems[0].file, cfg.shown("queues.toml"));
+    assert!(problems.iter().any(|p| p.key == "numbers[1].queue"));
+}
+
+#[test]
+fn bad_queue_strategy() {
+    let cfg = Cfg::new();
+    cfg.replace_nth(
+        "queues.toml",
+        "strategy = \"longest-idle\"",
+        1,
+        "strategy = \"random\"",
+    );
+    cfg.assert_one(
+        "queues.toml",
+        "queues[1].strategy",
+        "\"random\" is not a strategy",
+    );
+}
+
+#[test]
+fn queue_timer_of_zero() {
+    let cfg = Cfg::new();
+    cfg.replace_nth("queues.toml", "ring_secs = 15", 0, "ring_secs = 0");
+    cfg.assert_one("queues.toml", "queues[0].ring_secs", "more than 0");
+}

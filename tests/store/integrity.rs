@@ -1,0 +1,202 @@
+//! What must hold whatever happens: numbers per local day, deadlines in working time, one
+//! winner among concurrent changes, an audit trail nobody can rewrite.
+
+use super::*;
+
+pub(crate) async fn numbers_count_per_local_day(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let mut numbers = vec![];
+    // 2026-11-27 15:59Z is 23:59 local; 16:00Z is the next local day.
+    for now in [
+        at(2026, 11, 27, 1, 0),
+        at(2026, 11, 27, 15, 59),
+        at(2026, 11, 27, 16, 0),
+        at(2026, 11, 27, 16, 1),
+    ] {
+        let o = ts
+            .store
+            .create_order(complaint("n"), &actor(Role::Agent), None, now)
+            .await
+            .unwrap();
+        numbers.push(o.number);
+    }
+    assert_eq!(
+        numbers,
+        [
+            "2026112700001",
+            "2026112700002",
+            "2026112800001",
+            "2026112800002"
+        ]
+    );
+    let by_number = ts
+        .store
+        .get_order(&OrderKey::Number("2026112800002".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_number.number, "2026112800002");
+}
+
+pub(crate) async fn deadlines_across_weekend_and_holiday(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let agent = actor(Role::Agent);
+    // Thursday 2026-09-24 10:00 +08:00. Friday 25th is a holiday (Mid-Autumn), then a weekend:
+    // consultation (3 working days) → Mon 28, Tue 29, Wed 30 → Wed 2026-09-30 17:30 +08:00.
+    let mut q = complaint("c");
+    q.request_type = "consultation".into();
+    let o = ts
+        .store
+        .create_order(q, &agent, None, at(2026, 9, 24, 2, 0))
+        .await
+        .unwrap();
+    assert_eq!(o.deadline, Some(at(2026, 9, 30, 9, 30)));
+    // Monday 2026-09-28: complaint (15 working days) across National Day (Oct 1–7, make-up
+    // Saturday Oct 10): 29, 30, Oct 8, 9, 10, 12–16, 19–23 → Fri 2026-10-23 17:30 +08:00.
+    let o = ts
+        .store
+        .create_order(complaint("d"), &agent, None, at(2026, 9, 28, 2, 0))
+        .await
+        .unwrap();
+    assert_eq!(o.deadline, Some(at(2026, 10, 23, 9, 30)));
+    // Urban-management case in a category with a per-category rule (E0101: 8 working hours),
+    // reported Friday 2026-11-27 16:00 +08:00: 1.5 h Friday, then 6.5 h on Monday (3 h before
+    // lunch, 3.5 h from 13:30) → Mon 2026-11-30 17:00 +08:00.
+    let um = NewWorkOrder {
+        request_type: "urban-management".into(),
+        description: "暴露垃圾 exposed rubbish".into(),
+        category_id: Some("E0101".into()),
+        ..Default::default()
+    };
+    let o = ts
+        .store
+        .create_order(um, &agent, None, at(2026, 11, 27, 8, 0))
+        .await
+        .unwrap();
+    assert_eq!(o.deadline, Some(at(2026, 11, 30, 9, 0)));
+    // Registering into another category recomputes the deadline from the receipt time.
+    let reg = ts
+        .store
+        .transition(
+            &OrderKey::Id(o.id),
+            &Command::Register {
+                category_id: Some("E0401".into()),
+                note: None,
+            },
+            &agent,
+            at(2026, 11, 27, 8, 30),
+        )
+        .await
+        .unwrap();
+    let hours = ts
+        .store
+        .categories(Some("event"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == "E0401")
+        .and_then(|c| c.deadline_hours)
+        .expect("E0401 has a handling time");
+    let expected = ts
+        .store
+        .policy()
+        .calendar
+        .add_working_minutes(at(2026, 11, 27, 8, 0), hours as u32 * 60);
+    assert_eq!(reg.deadline, Some(expected));
+    assert_ne!(reg.deadline, o.deadline);
+}
+
+pub(crate) async fn concurrent_creates_and_transitions(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let now = at(2026, 11, 23, 2, 0);
+    let mut tasks = vec![];
+    for i in 0..40 {
+        let store = ts.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_order(complaint(&format!("c{i}")), &actor(Role::Agent), None, now)
+                .await
+                .unwrap()
+                .number
+        }));
+    }
+    let mut numbers = vec![];
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=40).map(|i| format!("20261123{i:05}")).collect();
+    assert_eq!(numbers, expected);
+
+    // Two supervisors dispatch the same order at once: exactly one wins.
+    let id = create(&ts, complaint("race"), now).await;
+    step(
+        &ts,
+        id,
+        Command::Register {
+            category_id: None,
+            note: None,
+        },
+        &actor(Role::Supervisor),
+        now,
+    )
+    .await;
+    let mut racers = vec![];
+    for d in ["roads", "sanitation", "market", "housing"] {
+        let store = ts.store.clone();
+        racers.push(tokio::spawn(async move {
+            store
+                .transition(
+                    &OrderKey::Id(id),
+                    &Command::Dispatch {
+                        department: d.into(),
+                        note: None,
+                    },
+                    &actor(Role::Supervisor),
+                    now,
+                )
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for r in racers {
+        match r.await.unwrap() {
+            Ok(o) => {
+                wins += 1;
+                assert_eq!(o.status, Status::Dispatched);
+            }
+            Err(StoreError::Transition(TransitionError::NotAllowed { .. }))
+            | Err(StoreError::Conflict) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    let events = ts.store.order_events(id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "dispatch").count(), 1);
+}
+
+pub(crate) async fn audit_trail_is_append_only(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let id = create(&ts, complaint("a"), at(2026, 11, 23, 2, 0)).await;
+    let update = format!("UPDATE case_events SET note = 'forged' WHERE order_id = {id}");
+    let delete = format!("DELETE FROM case_events WHERE order_id = {id}");
+    match b {
+        Backend::Sqlite => {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&ts.url).await.unwrap();
+            for sql in [&update, &delete] {
+                let err = sqlx::query(sql).execute(&mut c).await.unwrap_err();
+                assert!(err.to_string().contains("append-only"), "{err}");
+            }
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&ts.url).await.unwrap();
+            for sql in [&update, &delete] {
+                let err = sqlx::query(sql).execute(&mut c).await.unwrap_err();
+                assert!(err.to_string().contains("append-only"), "{err}");
+            }
+        }
+    }
+    assert_eq!(ts.store.order_events(id).await.unwrap()[0].note, None);
+}

@@ -1,0 +1,86 @@
+//! The case store against SQLite and the real PostgreSQL: the whole lifecycle with its audit
+//! trail, refused transitions, numbers, deadlines across a weekend and a holiday, concurrency,
+//! call records, listing and validation.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod integrity;
+mod lifecycle;
+mod records;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::{Backend, TestStore};
+use hotline::cases::lifecycle::{FollowUpResult, TransitionError};
+use hotline::cases::store::{CallQuery, OrderKey};
+use hotline::cases::{Actor, CallRecord, Command, NewWorkOrder, OrderQuery, Status, StoreError};
+use hotline::config::Role;
+
+use integrity::*;
+use lifecycle::*;
+use records::*;
+
+both_backends!(
+    full_lifecycle_with_audit_trail,
+    reject_and_close_at_intake,
+    refused_transitions_change_nothing,
+    merge_duplicate,
+    extend_deadline,
+    numbers_count_per_local_day,
+    deadlines_across_weekend_and_holiday,
+    concurrent_creates_and_transitions,
+    audit_trail_is_append_only,
+    call_records,
+    list_search_and_paging,
+    invalid_new_orders_name_the_field,
+);
+
+pub(crate) fn actor(role: Role) -> Actor {
+    Actor {
+        name: format!("test-{}", role.as_str()),
+        role,
+        department: None,
+    }
+}
+
+pub(crate) fn dept(id: &str) -> Actor {
+    Actor {
+        name: format!("dept-{id}"),
+        role: Role::Department,
+        department: Some(id.into()),
+    }
+}
+
+pub(crate) fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+pub(crate) fn complaint(text: &str) -> NewWorkOrder {
+    NewWorkOrder {
+        request_type: "complaint".into(),
+        description: text.into(),
+        caller_number: Some("13800000000".into()),
+        ..Default::default()
+    }
+}
+
+pub(crate) async fn create(ts: &TestStore, new: NewWorkOrder, now: DateTime<Utc>) -> i64 {
+    ts.store
+        .create_order(new, &actor(Role::Agent), None, now)
+        .await
+        .expect("create")
+        .id
+}
+
+pub(crate) async fn step(
+    ts: &TestStore,
+    id: i64,
+    cmd: Command,
+    who: &Actor,
+    now: DateTime<Utc>,
+) -> Status {
+    ts.store
+        .transition(&OrderKey::Id(id), &cmd, who, now)
+        .await
+        .unwrap_or_else(|e| panic!("{cmd:?} by {who:?}: {e}"))
+        .status
+}

@@ -1,0 +1,354 @@
+//! Call records, listing and search, and validation of new orders.
+
+use super::*;
+
+pub(crate) fn call(id: &str, from: &str, offered: DateTime<Utc>) -> CallRecord {
+    CallRecord {
+        id: id.into(),
+        trunk: Some("carrier".into()),
+        from_number: from.into(),
+        to_number: "12345".into(),
+        queue: Some("12345".into()),
+        agent_id: None,
+        offered_at: offered,
+        answered_at: None,
+        ended_at: None,
+        disposition: None,
+        disposition_detail: None,
+        recording_path: None,
+        work_order_id: None,
+    }
+}
+
+pub(crate) async fn call_records(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let t = at(2026, 11, 23, 2, 0);
+    let mut c1 = call("call-1", "13800000001", t);
+    ts.store.save_call(&c1).await.unwrap();
+    ts.store
+        .save_call(&call(
+            "call-2",
+            "13800000002",
+            t + chrono::Duration::seconds(30),
+        ))
+        .await
+        .unwrap();
+    // The call goes on: answered by 1001, then ended.
+    c1.agent_id = Some("1001".into());
+    c1.answered_at = Some(t + chrono::Duration::seconds(8));
+    c1.ended_at = Some(t + chrono::Duration::seconds(200));
+    c1.disposition = Some("answered".into());
+    c1.recording_path = Some("recordings/2026/11/23/call-1.wav".into());
+    ts.store.save_call(&c1).await.unwrap();
+    // An order created on the call is tied to it.
+    let mut new = complaint("from the call");
+    new.call_id = Some("call-1".into());
+    let order = ts
+        .store
+        .create_order(new, &actor(Role::Agent), None, t)
+        .await
+        .unwrap();
+    let got = ts.store.get_call("call-1").await.unwrap().unwrap();
+    assert_eq!(got.work_order_id, Some(order.id));
+    assert_eq!(got.disposition.as_deref(), Some("answered"));
+    assert_eq!(got.answered_at, c1.answered_at);
+    assert_eq!(order.call_id.as_deref(), Some("call-1"));
+    // Re-saving without the order keeps the tie.
+    ts.store.save_call(&c1).await.unwrap();
+    assert_eq!(
+        ts.store
+            .get_call("call-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .work_order_id,
+        Some(order.id)
+    );
+    // Unknown call id, bad disposition.
+    let mut bad = complaint("x");
+    bad.call_id = Some("nope".into());
+    let err = ts
+        .store
+        .create_order(bad, &actor(Role::Agent), None, t)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "call_id"),
+        "{err:?}"
+    );
+    let mut c3 = call("call-3", "1", t);
+    c3.disposition = Some("lost".into());
+    let err = ts.store.save_call(&c3).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "disposition"),
+        "{err:?}"
+    );
+    // Listing with filters.
+    let all = ts.store.list_calls(&CallQuery::default()).await.unwrap();
+    assert_eq!(all.total, 2);
+    assert_eq!(all.items[0].id, "call-2", "newest first");
+    let answered = ts
+        .store
+        .list_calls(&CallQuery {
+            disposition: Some("answered".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(answered.items.len(), 1);
+    let since = ts
+        .store
+        .list_calls(&CallQuery {
+            offered_from: Some(t + chrono::Duration::seconds(1)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        since
+            .items
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
+        ["call-2"]
+    );
+}
+
+pub(crate) async fn list_search_and_paging(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let agent = actor(Role::Agent);
+    let old = at(2026, 1, 5, 2, 0);
+    let now = at(2026, 11, 23, 2, 0);
+    // An old open order (overdue by now) and 6 fresh ones.
+    create(&ts, complaint("井盖缺失 manhole cover missing"), old).await;
+    for i in 0..6 {
+        let mut n = complaint(&format!("fresh {i}"));
+        n.caller_number = Some(format!("1390000000{i}"));
+        create(&ts, n, now).await;
+    }
+    let page = |q: OrderQuery| {
+        let store = ts.store.clone();
+        async move { store.list_orders(&q, now).await.unwrap() }
+    };
+    let p1 = page(OrderQuery {
+        limit: Some(4),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((p1.total, p1.items.len(), p1.next_offset), (7, 4, Some(4)));
+    let p2 = page(OrderQuery {
+        limit: Some(4),
+        offset: Some(4),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((p2.items.len(), p2.next_offset), (3, None));
+    assert!(p1.items[0].id > p1.items[3].id, "newest first");
+    let overdue = page(OrderQuery {
+        overdue: Some(true),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(overdue.total, 1);
+    assert!(overdue.items[0].description.contains("井盖"));
+    let not_overdue = page(OrderQuery {
+        overdue: Some(false),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(not_overdue.total, 6);
+    let text = page(OrderQuery {
+        q: Some("MANHOLE".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(text.total, 1);
+    let zh = page(OrderQuery {
+        q: Some("井盖".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(zh.total, 1);
+    let caller = page(OrderQuery {
+        caller_number: Some("13900000003".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(caller.total, 1);
+    let received = page(OrderQuery {
+        status: Some("received".into()),
+        created_from: Some(at(2026, 11, 1, 0, 0)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(received.total, 6);
+    for bad in [
+        OrderQuery {
+            limit: Some(0),
+            ..Default::default()
+        },
+        OrderQuery {
+            limit: Some(501),
+            ..Default::default()
+        },
+        OrderQuery {
+            offset: Some(-1),
+            ..Default::default()
+        },
+        OrderQuery {
+            status: Some("lost".into()),
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            ts.store.list_orders(&bad, now).await,
+            Err(StoreError::Invalid { .. })
+        ));
+    }
+    let _ = agent;
+}
+
+pub(crate) async fn invalid_new_orders_name_the_field(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let now = at(2026, 11, 23, 2, 0);
+    let base = complaint("ok");
+    let cases: Vec<(&str, NewWorkOrder)> = vec![
+        (
+            "request_type",
+            NewWorkOrder {
+                request_type: "gossip".into(),
+                ..base.clone()
+            },
+        ),
+        (
+            "description",
+            NewWorkOrder {
+                description: "   ".into(),
+                ..base.clone()
+            },
+        ),
+        (
+            "description",
+            NewWorkOrder {
+                description: "x".repeat(10_001),
+                ..base.clone()
+            },
+        ),
+        (
+            "channel",
+            NewWorkOrder {
+                channel: Some("pigeon".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "priority",
+            NewWorkOrder {
+                priority: Some("asap".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "caller_number",
+            NewWorkOrder {
+                caller_number: Some("call me".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "category_id",
+            NewWorkOrder {
+                category_id: Some("C9999".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "grid_cell",
+            NewWorkOrder {
+                grid_cell: Some("510402999999999".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "longitude",
+            NewWorkOrder {
+                longitude: Some(181.0),
+                latitude: Some(26.0),
+                ..base.clone()
+            },
+        ),
+        (
+            "latitude",
+            NewWorkOrder {
+                longitude: Some(101.7),
+                latitude: Some(-91.0),
+                ..base.clone()
+            },
+        ),
+        (
+            "latitude",
+            NewWorkOrder {
+                longitude: Some(101.7),
+                ..base.clone()
+            },
+        ),
+        (
+            "caller_number",
+            NewWorkOrder {
+                channel: Some("transfer-110".into()),
+                caller_number: None,
+                ..base.clone()
+            },
+        ),
+    ];
+    for (field, new) in cases {
+        match ts
+            .store
+            .create_order(new.clone(), &actor(Role::Agent), None, now)
+            .await
+        {
+            Err(StoreError::Invalid { field: f, .. }) => assert_eq!(f, field, "{new:?}"),
+            other => panic!("{field}: expected Invalid, got {other:?}"),
+        }
+    }
+    // A channel user reports through its own channel only, and it is the default.
+    let ch = Actor {
+        name: "field-app".into(),
+        role: Role::Channel,
+        department: None,
+    };
+    let o = ts
+        .store
+        .create_order(
+            complaint("from the field"),
+            &ch,
+            Some("field-inspector"),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(o.channel, "field-inspector");
+    let err = ts
+        .store
+        .create_order(
+            NewWorkOrder {
+                channel: Some("web".into()),
+                ..complaint("x")
+            },
+            &ch,
+            Some("field-inspector"),
+            now,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "channel"));
+    // Nothing above was written but the one good order.
+    assert_eq!(
+        ts.store
+            .list_orders(&OrderQuery::default(), now)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+}
