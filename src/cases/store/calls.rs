@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::query::{bind_args, paging, Arg, Where};
+use super::query::{paging, Arg, Where};
 use super::{with_db, Store, StoreError};
 use crate::cases::model::{CallRecord, Page, DISPOSITIONS};
 
@@ -114,21 +114,11 @@ impl Store {
         if let Some(t) = q.offered_to {
             w.time("offered_at", "<", t);
         }
-        let (count_sql, list_sql) = w.page_sql(CALL_COLUMNS, "calls", "offered_at DESC, id");
-        let (total, items) = with_db!(
-            self,
-            read | pool | {
-                let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &w.args)
-                    .fetch_one(pool)
-                    .await?;
-                let items = bind_args!(sqlx::query_as::<_, CallRecord>(&list_sql), &w.args)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(pool)
-                    .await?;
-                (total, items)
-            }
-        );
-        Ok(Page::new(items, total, limit, offset))
+        self.fetch_page(
+            &w,
+            (CALL_COLUMNS, "calls", "offered_at DESC, id"),
+            (limit, offset),
+        )
+        .await
     }
 }

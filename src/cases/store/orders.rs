@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-use super::query::{bind_args, paging, Arg, Where};
+use super::query::{paging, Arg, Where};
 use super::{with_db, Store, StoreError};
 use crate::cases::lifecycle::{self, Actor, Command, Context, FollowUpResult, OrderFacts, Status};
 use crate::cases::model::{CaseEvent, NewWorkOrder, OrderQuery, Page, WorkOrder};
@@ -566,22 +566,12 @@ impl Store {
         if let Some(t) = q.created_to {
             w.time("created_at", "<", t);
         }
-        let (count_sql, list_sql) = w.page_sql(ORDER_COLUMNS, "work_orders", "id DESC");
-        let (total, items) = with_db!(
-            self,
-            read | pool | {
-                let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &w.args)
-                    .fetch_one(pool)
-                    .await?;
-                let items = bind_args!(sqlx::query_as::<_, WorkOrder>(&list_sql), &w.args)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(pool)
-                    .await?;
-                (total, items)
-            }
-        );
-        Ok(Page::new(items, total, limit, offset))
+        self.fetch_page(
+            &w,
+            (ORDER_COLUMNS, "work_orders", "id DESC"),
+            (limit, offset),
+        )
+        .await
     }
 }
 

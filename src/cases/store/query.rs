@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::StoreError;
+use super::{with_db, Store, StoreError};
 use crate::cases::model::Page;
 
 /// An argument of a built query.
@@ -18,14 +18,13 @@ macro_rules! bind_args {
         let mut q = $query;
         for a in $args {
             q = match a {
-                $crate::cases::store::query::Arg::Text(s) => q.bind(s.clone()),
-                $crate::cases::store::query::Arg::Time(t) => q.bind(*t),
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Time(t) => q.bind(*t),
             };
         }
         q
     }};
 }
-pub(super) use bind_args;
 
 /// A WHERE clause under construction.
 #[derive(Default)]
@@ -64,7 +63,7 @@ impl Where {
 
     /// `SELECT COUNT(*)` and `SELECT columns … LIMIT … OFFSET …` over `table` (newest first by
     /// `order`), with the paging placeholders after the filter's.
-    pub fn page_sql(&self, columns: &str, table: &str, order: &str) -> (String, String) {
+    fn page_sql(&self, columns: &str, table: &str, order: &str) -> (String, String) {
         let cond = self.condition();
         let (l, o) = (self.args.len() + 1, self.args.len() + 2);
         (
@@ -97,5 +96,38 @@ impl<T> Page<T> {
             limit,
             offset,
         }
+    }
+}
+
+impl Store {
+    /// One page of `table` rows matching `w`, ordered by `order`, with the total.
+    pub(super) async fn fetch_page<T>(
+        &self,
+        w: &Where,
+        (columns, table, order): (&str, &str, &str),
+        (limit, offset): (i64, i64),
+    ) -> Result<Page<T>, StoreError>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let (count_sql, list_sql) = w.page_sql(columns, table, order);
+        let (total, items) = with_db!(
+            self,
+            read | pool | {
+                let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &w.args)
+                    .fetch_one(pool)
+                    .await?;
+                let items = bind_args!(sqlx::query_as::<_, T>(&list_sql), &w.args)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?;
+                (total, items)
+            }
+        );
+        Ok(Page::new(items, total, limit, offset))
     }
 }
