@@ -35,12 +35,8 @@ impl Store {
                 ));
             }
         }
-        with_db!(
-            self,
-            write
-                | pool
-                | {
-                    sqlx::query(&format!(
+        with_db!(self, write, |pool| {
+            sqlx::query(&format!(
                 "INSERT INTO calls ({CALL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  ON CONFLICT (id) DO UPDATE SET trunk = excluded.trunk, from_number = excluded.from_number,
                    to_number = excluded.to_number, queue = excluded.queue, agent_id = excluded.agent_id,
@@ -65,23 +61,19 @@ impl Store {
             .bind(c.work_order_id)
             .execute(pool)
             .await?;
-                }
-        );
+        });
         Ok(())
     }
 
     pub async fn get_call(&self, id: &str) -> Result<Option<CallRecord>, StoreError> {
-        Ok(with_db!(
-            self,
-            read | pool | {
-                sqlx::query_as::<_, CallRecord>(&format!(
-                    "SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"
-                ))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-            }
-        ))
+        Ok(with_db!(self, read, |pool| {
+            sqlx::query_as::<_, CallRecord>(&format!(
+                "SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        }))
     }
 
     /// Calls matching `q`, newest first.

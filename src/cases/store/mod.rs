@@ -28,13 +28,13 @@ pub use orders::OrderKey;
 
 /// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`).
 macro_rules! with_db {
-    ($store:expr, write |$pool:ident| $body:expr) => {
+    ($store:expr, write, |$pool:ident| $body:expr) => {
         match &$store.db {
             $crate::cases::store::Db::Sqlite { write: $pool, .. } => $body,
             $crate::cases::store::Db::Postgres($pool) => $body,
         }
     };
-    ($store:expr, read |$pool:ident| $body:expr) => {
+    ($store:expr, read, |$pool:ident| $body:expr) => {
         match &$store.db {
             $crate::cases::store::Db::Sqlite { read: $pool, .. } => $body,
             $crate::cases::store::Db::Postgres($pool) => $body,
@@ -147,26 +147,23 @@ impl Store {
     /// Applies pending migrations, then loads reference data into memory. Returns how many
     /// migrations were applied.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
-        let applied = with_db!(
-            self,
-            write | pool | {
-                let migrator = match &self.db {
-                    Db::Sqlite { .. } => &SQLITE_MIGRATIONS,
-                    Db::Postgres(_) => &POSTGRES_MIGRATIONS,
-                };
-                let before: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                        .fetch_one(pool)
-                        .await
-                        .unwrap_or(0);
-                migrator.run(pool).await?;
-                let after: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                        .fetch_one(pool)
-                        .await?;
-                (after - before) as usize
-            }
-        );
+        let applied = with_db!(self, write, |pool| {
+            let migrator = match &self.db {
+                Db::Sqlite { .. } => &SQLITE_MIGRATIONS,
+                Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+            };
+            let before: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap_or(0);
+            migrator.run(pool).await?;
+            let after: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await?;
+            (after - before) as usize
+        });
         self.reload_cache().await?;
         Ok(applied)
     }
@@ -181,12 +178,9 @@ impl Store {
 
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        with_db!(
-            self,
-            read | pool | {
-                sqlx::query("SELECT 1").execute(pool).await?;
-            }
-        );
+        with_db!(self, read, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
         Ok(())
     }
 

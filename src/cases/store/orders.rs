@@ -210,100 +210,94 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
              $18, $19, $20, $20) RETURNING {ORDER_COLUMNS}"
         );
-        let order = with_db!(
-            self,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                let serial: i64 = sqlx::query_scalar(
-                    "INSERT INTO order_counters (day, last_serial) VALUES ($1, 1)
+        let order = with_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let serial: i64 = sqlx::query_scalar(
+                "INSERT INTO order_counters (day, last_serial) VALUES ($1, 1)
                  ON CONFLICT (day) DO UPDATE SET last_serial = order_counters.last_serial + 1
                  RETURNING last_serial",
-                )
-                .bind(&day)
+            )
+            .bind(&day)
+            .fetch_one(&mut *tx)
+            .await?;
+            let order = sqlx::query_as::<_, WorkOrder>(&insert)
+                .bind(format!("{day}{serial:05}"))
+                .bind(&new.channel)
+                .bind(&new.request_type)
+                .bind(Status::Received.as_str())
+                .bind(&new.priority)
+                .bind(&new.title)
+                .bind(new.description.trim())
+                .bind(&new.caller_number)
+                .bind(&new.caller_name)
+                .bind(&new.reporter)
+                .bind(&new.category_id)
+                .bind(&new.address)
+                .bind(new.longitude)
+                .bind(new.latitude)
+                .bind(&new.grid_cell)
+                .bind(deadline)
+                .bind(&new.external_ref)
+                .bind(&new.call_id)
+                .bind(&actor.name)
+                .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                let order = sqlx::query_as::<_, WorkOrder>(&insert)
-                    .bind(format!("{day}{serial:05}"))
-                    .bind(&new.channel)
-                    .bind(&new.request_type)
-                    .bind(Status::Received.as_str())
-                    .bind(&new.priority)
-                    .bind(&new.title)
-                    .bind(new.description.trim())
-                    .bind(&new.caller_number)
-                    .bind(&new.caller_name)
-                    .bind(&new.reporter)
-                    .bind(&new.category_id)
-                    .bind(&new.address)
-                    .bind(new.longitude)
-                    .bind(new.latitude)
-                    .bind(&new.grid_cell)
-                    .bind(deadline)
-                    .bind(&new.external_ref)
-                    .bind(&new.call_id)
-                    .bind(&actor.name)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if let Some(call_id) = &new.call_id {
-                    let tied = sqlx::query("UPDATE calls SET work_order_id = $1 WHERE id = $2")
-                        .bind(order.id)
-                        .bind(call_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    if tied.rows_affected() == 0 {
-                        return Err(StoreError::invalid(
-                            "call_id",
-                            format!("no call {call_id:?}"),
-                        ));
-                    }
-                }
-                sqlx::query(INSERT_EVENT)
+            if let Some(call_id) = &new.call_id {
+                let tied = sqlx::query("UPDATE calls SET work_order_id = $1 WHERE id = $2")
                     .bind(order.id)
-                    .bind(now)
-                    .bind(&actor.name)
-                    .bind(actor.role.as_str())
-                    .bind("create")
-                    .bind(None::<String>)
-                    .bind(Status::Received.as_str())
-                    .bind(None::<String>)
-                    .bind(Json(
-                        serde_json::json!({ "channel": new.channel, "deadline": deadline }),
-                    ))
+                    .bind(call_id)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                order
+                if tied.rows_affected() == 0 {
+                    return Err(StoreError::invalid(
+                        "call_id",
+                        format!("no call {call_id:?}"),
+                    ));
+                }
             }
-        );
+            sqlx::query(INSERT_EVENT)
+                .bind(order.id)
+                .bind(now)
+                .bind(&actor.name)
+                .bind(actor.role.as_str())
+                .bind("create")
+                .bind(None::<String>)
+                .bind(Status::Received.as_str())
+                .bind(None::<String>)
+                .bind(Json(
+                    serde_json::json!({ "channel": new.channel, "deadline": deadline }),
+                ))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            order
+        });
         Ok(order)
     }
 
     /// An order by id or number.
     pub async fn get_order(&self, key: &OrderKey) -> Result<Option<WorkOrder>, StoreError> {
-        Ok(with_db!(
-            self,
-            read | pool | {
-                match key {
-                    OrderKey::Id(id) => {
-                        sqlx::query_as::<_, WorkOrder>(&format!(
-                            "SELECT {ORDER_COLUMNS} FROM work_orders WHERE id = $1"
-                        ))
-                        .bind(*id)
-                        .fetch_optional(pool)
-                        .await?
-                    }
-                    OrderKey::Number(n) => {
-                        sqlx::query_as::<_, WorkOrder>(&format!(
-                            "SELECT {ORDER_COLUMNS} FROM work_orders WHERE number = $1"
-                        ))
-                        .bind(n)
-                        .fetch_optional(pool)
-                        .await?
-                    }
+        Ok(with_db!(self, read, |pool| {
+            match key {
+                OrderKey::Id(id) => {
+                    sqlx::query_as::<_, WorkOrder>(&format!(
+                        "SELECT {ORDER_COLUMNS} FROM work_orders WHERE id = $1"
+                    ))
+                    .bind(*id)
+                    .fetch_optional(pool)
+                    .await?
+                }
+                OrderKey::Number(n) => {
+                    sqlx::query_as::<_, WorkOrder>(&format!(
+                        "SELECT {ORDER_COLUMNS} FROM work_orders WHERE number = $1"
+                    ))
+                    .bind(n)
+                    .fetch_optional(pool)
+                    .await?
                 }
             }
-        ))
+        }))
     }
 
     async fn require_order(&self, key: &OrderKey) -> Result<WorkOrder, StoreError> {
@@ -414,47 +408,43 @@ impl Store {
              updated_at = $9, version = version + 1 WHERE id = $10 AND version = $11 \
              RETURNING {ORDER_COLUMNS}"
         );
-        Ok(with_db!(
-            self,
-            write
-                | pool
-                | {
-                    let mut tx = pool.begin().await?;
-                    let updated = sqlx::query_as::<_, WorkOrder>(&update)
-                        .bind(next.status.as_str())
-                        .bind(&next.department_id)
-                        .bind(&next.category_id)
-                        .bind(next.deadline)
-                        .bind(next.closed_at)
-                        .bind(next.resolved_at_intake)
-                        .bind(next.merged_into)
-                        .bind(&next.follow_up_result)
-                        .bind(now)
+        Ok(with_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query_as::<_, WorkOrder>(&update)
+                .bind(next.status.as_str())
+                .bind(&next.department_id)
+                .bind(&next.category_id)
+                .bind(next.deadline)
+                .bind(next.closed_at)
+                .bind(next.resolved_at_intake)
+                .bind(next.merged_into)
+                .bind(&next.follow_up_result)
+                .bind(now)
+                .bind(order.id)
+                .bind(order.version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match updated {
+                None => None,
+                Some(updated) => {
+                    let mut data = change.data.clone();
+                    if next.deadline != order.deadline && data.is_null() {
+                        data = serde_json::json!({ "previous_deadline": order.deadline, "deadline": next.deadline });
+                    }
+                    sqlx::query(INSERT_EVENT)
                         .bind(order.id)
-                        .bind(order.version)
-                        .fetch_optional(&mut *tx)
+                        .bind(now)
+                        .bind(&actor.name)
+                        .bind(actor.role.as_str())
+                        .bind(action)
+                        .bind(order.status.as_str())
+                        .bind(next.status.as_str())
+                        .bind(&change.note)
+                        .bind(Json(data))
+                        .execute(&mut *tx)
                         .await?;
-                    match updated {
-                        None => None,
-                        Some(updated) => {
-                            let mut data = change.data.clone();
-                            if next.deadline != order.deadline && data.is_null() {
-                                data = serde_json::json!({ "previous_deadline": order.deadline, "deadline": next.deadline });
-                            }
-                            sqlx::query(INSERT_EVENT)
-                                .bind(order.id)
-                                .bind(now)
-                                .bind(&actor.name)
-                                .bind(actor.role.as_str())
-                                .bind(action)
-                                .bind(order.status.as_str())
-                                .bind(next.status.as_str())
-                                .bind(&change.note)
-                                .bind(Json(data))
-                                .execute(&mut *tx)
-                                .await?;
-                            if let Some(target) = change.merged_into {
-                                sqlx::query(INSERT_EVENT)
+                    if let Some(target) = change.merged_into {
+                        sqlx::query(INSERT_EVENT)
                             .bind(target)
                             .bind(now)
                             .bind(&actor.name)
@@ -466,30 +456,25 @@ impl Store {
                             .bind(Json(serde_json::json!({ "duplicate": order.id, "duplicate_number": order.number })))
                             .execute(&mut *tx)
                             .await?;
-                            }
-                            tx.commit().await?;
-                            Some(updated)
-                        }
                     }
+                    tx.commit().await?;
+                    Some(updated)
                 }
-        ))
+            }
+        }))
     }
 
     /// The audit trail of an order, oldest first.
     pub async fn order_events(&self, order_id: i64) -> Result<Vec<CaseEvent>, StoreError> {
-        Ok(with_db!(
-            self,
-            read | pool
-                | {
-                    sqlx::query_as::<_, CaseEvent>(
+        Ok(with_db!(self, read, |pool| {
+            sqlx::query_as::<_, CaseEvent>(
                 "SELECT id, order_id, at, actor, actor_role, action, from_status, to_status, note, data
                  FROM case_events WHERE order_id = $1 ORDER BY id",
             )
             .bind(order_id)
             .fetch_all(pool)
             .await?
-                }
-        ))
+        }))
     }
 
     /// Orders matching `q`, newest first. `now` decides what is overdue.

@@ -114,20 +114,17 @@ impl Store {
             + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
         let (count_sql, list_sql) = w.page_sql(columns, table, order);
-        let (total, items) = with_db!(
-            self,
-            read | pool | {
-                let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &w.args)
-                    .fetch_one(pool)
-                    .await?;
-                let items = bind_args!(sqlx::query_as::<_, T>(&list_sql), &w.args)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(pool)
-                    .await?;
-                (total, items)
-            }
-        );
+        let (total, items) = with_db!(self, read, |pool| {
+            let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &w.args)
+                .fetch_one(pool)
+                .await?;
+            let items = bind_args!(sqlx::query_as::<_, T>(&list_sql), &w.args)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            (total, items)
+        });
         Ok(Page::new(items, total, limit, offset))
     }
 }

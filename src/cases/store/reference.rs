@@ -9,51 +9,48 @@ impl Store {
     /// Writes the configured departments, grid cells and agents into the store (insert or
     /// update; rows no longer configured are kept, as orders may refer to them).
     pub async fn sync_config(&self, config: &Config) -> Result<(), StoreError> {
-        with_db!(
-            self,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                for d in &config.departments {
-                    sqlx::query(
-                        "INSERT INTO departments (id, name, phone) VALUES ($1, $2, $3)
+        with_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            for d in &config.departments {
+                sqlx::query(
+                    "INSERT INTO departments (id, name, phone) VALUES ($1, $2, $3)
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, phone = excluded.phone",
-                    )
-                    .bind(&d.id)
-                    .bind(&d.name)
-                    .bind(&d.phone)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for g in &config.grid_cells {
-                    sqlx::query(
-                        "INSERT INTO grid_cells (code, name, district, street, community)
+                )
+                .bind(&d.id)
+                .bind(&d.name)
+                .bind(&d.phone)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for g in &config.grid_cells {
+                sqlx::query(
+                    "INSERT INTO grid_cells (code, name, district, street, community)
                      VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name,
                        district = excluded.district, street = excluded.street,
                        community = excluded.community",
-                    )
-                    .bind(&g.code)
-                    .bind(&g.name)
-                    .bind(&g.district)
-                    .bind(&g.street)
-                    .bind(&g.community)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for a in &config.agents {
-                    sqlx::query(
-                        "INSERT INTO agents (id, name, queues) VALUES ($1, $2, $3)
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, queues = excluded.queues",
-                    )
-                    .bind(&a.id)
-                    .bind(&a.name)
-                    .bind(a.queues.join(","))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
+                )
+                .bind(&g.code)
+                .bind(&g.name)
+                .bind(&g.district)
+                .bind(&g.street)
+                .bind(&g.community)
+                .execute(&mut *tx)
+                .await?;
             }
-        );
+            for a in &config.agents {
+                sqlx::query(
+                    "INSERT INTO agents (id, name, queues) VALUES ($1, $2, $3)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, queues = excluded.queues",
+                )
+                .bind(&a.id)
+                .bind(&a.name)
+                .bind(a.queues.join(","))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
         self.reload_cache().await
     }
 
@@ -72,45 +69,35 @@ impl Store {
 
     /// Categories, optionally of one kind (event, component, service).
     pub async fn categories(&self, kind: Option<&str>) -> Result<Vec<Category>, StoreError> {
-        Ok(with_db!(
-            self,
-            read | pool
-                | {
-                    sqlx::query_as::<_, Category>(
+        Ok(with_db!(self, read, |pool| {
+            sqlx::query_as::<_, Category>(
                 "SELECT id, kind, major_code, minor_code, name_zh, name_en, parent_id, deadline_hours
                  FROM categories WHERE ($1 IS NULL OR kind = $1) ORDER BY id",
             )
             .bind(kind)
             .fetch_all(pool)
             .await?
-                }
-        ))
+        }))
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>, StoreError> {
-        Ok(with_db!(
-            self,
-            read | pool | {
-                sqlx::query_as::<_, Department>(
-                    "SELECT id, name, phone FROM departments WHERE active ORDER BY id",
-                )
-                .fetch_all(pool)
-                .await?
-            }
-        ))
+        Ok(with_db!(self, read, |pool| {
+            sqlx::query_as::<_, Department>(
+                "SELECT id, name, phone FROM departments WHERE active ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     pub async fn grid_cells(&self) -> Result<Vec<GridCell>, StoreError> {
-        Ok(with_db!(
-            self,
-            read | pool | {
-                sqlx::query_as::<_, GridCell>(
-                    "SELECT code, name, district, street, community FROM grid_cells ORDER BY code",
-                )
-                .fetch_all(pool)
-                .await?
-            }
-        ))
+        Ok(with_db!(self, read, |pool| {
+            sqlx::query_as::<_, GridCell>(
+                "SELECT code, name, district, street, community FROM grid_cells ORDER BY code",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     pub(crate) fn category(&self, id: &str) -> Option<Category> {
