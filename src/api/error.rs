@@ -99,6 +99,11 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid { field, reason } => ApiError::bad_field(field, reason),
             StoreError::Transition(t) => t.into(),
             StoreError::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            StoreError::Unavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the case store is busy; try again shortly",
+            ),
             StoreError::Db(ref db) if is_unavailable(db) => {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::new(

@@ -128,6 +128,33 @@ pub(crate) async fn concurrent_creates_and_transitions(b: Backend) {
     let expected: Vec<String> = (1..=40).map(|i| format!("20261123{i:05}")).collect();
     assert_eq!(numbers, expected);
 
+    // Creates written together in one transaction: one bad order (a call that does not exist)
+    // fails alone, every other one is written, and numbers stay gap-free.
+    let mut tasks = vec![];
+    for i in 0..30 {
+        let store = ts.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut new = complaint(&format!("batch {i}"));
+            if i == 17 {
+                new.call_id = Some("no-such-call".into());
+            }
+            store
+                .create_order(new, &actor(Role::Agent), None, now)
+                .await
+        }));
+    }
+    let mut numbers = vec![];
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap() {
+            Ok(o) => numbers.push(o.number),
+            Err(StoreError::Invalid { field, .. }) if i == 17 => assert_eq!(field, "call_id"),
+            Err(e) => panic!("order {i}: {e:?}"),
+        }
+    }
+    numbers.sort();
+    let expected: Vec<String> = (41..=69).map(|i| format!("20261123{i:05}")).collect();
+    assert_eq!(numbers, expected);
+
     // Two supervisors dispatch the same order at once: exactly one wins.
     let id = create(&ts, complaint("race"), now).await;
     step(

@@ -4,6 +4,7 @@
 //! process instead of failing with SQLITE_BUSY) and a pool of readers (WAL mode).
 
 mod calls;
+mod create;
 mod orders;
 mod query;
 mod reference;
@@ -59,6 +60,8 @@ pub enum StoreError {
     Transition(#[from] TransitionError),
     #[error("the order was changed by someone else at the same time; try again")]
     Conflict,
+    #[error("the case store is shutting down or overloaded")]
+    Unavailable,
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]
@@ -86,6 +89,7 @@ struct Cache {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) db: Db,
+    creator: create::Creator,
     policy: Arc<DeadlinePolicy>,
     cache: Arc<RwLock<Cache>>,
 }
@@ -129,6 +133,7 @@ impl Store {
             Db::Sqlite { write, read }
         };
         Ok(Store {
+            creator: create::Creator::spawn(db.clone()),
             db,
             policy: Arc::new(policy),
             cache: Arc::default(),

@@ -12,7 +12,8 @@ use crate::cases::model::{CaseEvent, NewWorkOrder, OrderQuery, Page, WorkOrder};
 use crate::cases::{is_category_id, CHANNELS, PRIORITIES};
 use crate::config::{Role, REQUEST_TYPES};
 
-const ORDER_COLUMNS: &str = "id, number, channel, request_type, status, priority, title, \
+pub(super) const ORDER_COLUMNS: &str =
+    "id, number, channel, request_type, status, priority, title, \
     description, caller_number, caller_name, reporter, category_id, address, longitude, latitude, \
     grid_cell, department_id, deadline, merged_into, resolved_at_intake, follow_up_result, \
     external_ref, call_id, created_by, created_at, updated_at, closed_at, version";
@@ -203,77 +204,15 @@ impl Store {
             .with_timezone(&self.policy().calendar.utc_offset)
             .format("%Y%m%d")
             .to_string();
-        let insert = format!(
-            "INSERT INTO work_orders (number, channel, request_type, status, priority, title, \
-             description, caller_number, caller_name, reporter, category_id, address, longitude, \
-             latitude, grid_cell, deadline, external_ref, call_id, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $20) RETURNING {ORDER_COLUMNS}"
-        );
-        let order = with_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
-            let serial: i64 = sqlx::query_scalar(
-                "INSERT INTO order_counters (day, last_serial) VALUES ($1, 1)
-                 ON CONFLICT (day) DO UPDATE SET last_serial = order_counters.last_serial + 1
-                 RETURNING last_serial",
-            )
-            .bind(&day)
-            .fetch_one(&mut *tx)
-            .await?;
-            let order = sqlx::query_as::<_, WorkOrder>(&insert)
-                .bind(format!("{day}{serial:05}"))
-                .bind(&new.channel)
-                .bind(&new.request_type)
-                .bind(Status::Received.as_str())
-                .bind(&new.priority)
-                .bind(&new.title)
-                .bind(new.description.trim())
-                .bind(&new.caller_number)
-                .bind(&new.caller_name)
-                .bind(&new.reporter)
-                .bind(&new.category_id)
-                .bind(&new.address)
-                .bind(new.longitude)
-                .bind(new.latitude)
-                .bind(&new.grid_cell)
-                .bind(deadline)
-                .bind(&new.external_ref)
-                .bind(&new.call_id)
-                .bind(&actor.name)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-            if let Some(call_id) = &new.call_id {
-                let tied = sqlx::query("UPDATE calls SET work_order_id = $1 WHERE id = $2")
-                    .bind(order.id)
-                    .bind(call_id)
-                    .execute(&mut *tx)
-                    .await?;
-                if tied.rows_affected() == 0 {
-                    return Err(StoreError::invalid(
-                        "call_id",
-                        format!("no call {call_id:?}"),
-                    ));
-                }
-            }
-            sqlx::query(INSERT_EVENT)
-                .bind(order.id)
-                .bind(now)
-                .bind(&actor.name)
-                .bind(actor.role.as_str())
-                .bind("create")
-                .bind(None::<String>)
-                .bind(Status::Received.as_str())
-                .bind(None::<String>)
-                .bind(Json(
-                    serde_json::json!({ "channel": new.channel, "deadline": deadline }),
-                ))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            order
-        });
-        Ok(order)
+        self.creator
+            .create(super::create::Prepared {
+                new,
+                deadline,
+                day,
+                actor: actor.clone(),
+                now,
+            })
+            .await
     }
 
     /// An order by id or number.

@@ -1,0 +1,262 @@
+//! Creating work orders with group commit. Every new order needs the next serial of its day, and
+//! that counter row is a point of serialisation: one transaction per order would hold its lock
+//! through every commit, so creates could go no faster than one disk flush each. Instead one
+//! writer task takes whatever creates are waiting (up to [`MAX_BATCH`]) and writes them in one
+//! transaction: the counter moves by the batch size once, the orders and their `create` audit
+//! events go in with one multi-row INSERT each, and one commit makes them all durable. Numbers
+//! stay gap-free. If a batch fails (say, one order names a call that does not exist), each of its
+//! orders is retried alone, so one bad request never fails another.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{with_db, Db, StoreError};
+use crate::cases::lifecycle::{Actor, Status};
+use crate::cases::model::{NewWorkOrder, WorkOrder};
+
+/// Most orders written in one transaction (PostgreSQL allows 65,535 parameters a statement; a
+/// batch of 64 uses 1,280).
+pub(super) const MAX_BATCH: usize = 64;
+
+/// Creates waiting for the writer (beyond this, callers wait to enqueue).
+const QUEUE: usize = 4096;
+
+/// A checked order, ready to be written.
+pub(super) struct Prepared {
+    pub new: NewWorkOrder,
+    pub deadline: Option<DateTime<Utc>>,
+    /// Local date, `YYYYMMDD`: the number's prefix and the counter's key.
+    pub day: String,
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+}
+
+struct Job {
+    order: Prepared,
+    reply: oneshot::Sender<Result<WorkOrder, StoreError>>,
+}
+
+/// The handle to the writer task; the task ends when every handle is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct Creator(mpsc::Sender<Job>);
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("create job")
+    }
+}
+
+impl Creator {
+    /// Starts the writer task on the current runtime.
+    pub(super) fn spawn(db: Db) -> Creator {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db, rx));
+        Creator(tx)
+    }
+
+    pub(super) async fn create(&self, order: Prepared) -> Result<WorkOrder, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .send(Job { order, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable)?;
+        answer.await.map_err(|_| StoreError::Unavailable)?
+    }
+}
+
+/// What the writer task owns: the pools (never a `Store`, which holds the task's sender).
+struct Writer {
+    db: Db,
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+    let w = Writer { db };
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let orders: Vec<&Prepared> = batch.iter().map(|j| &j.order).collect();
+        match w.write_batch(&orders).await {
+            Ok(written) => {
+                for (job, order) in batch.drain(..).zip(written) {
+                    let _ = job.reply.send(Ok(order));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                if let Some(job) = batch.pop() {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+            Err(_) => {
+                for job in batch.drain(..) {
+                    let result = w.write_batch(&[&job.order]).await;
+                    let _ = job.reply.send(result.map(|mut v| v.remove(0)));
+                }
+            }
+        }
+    }
+}
+
+const INSERT_ORDER_COLUMNS: &str = "number, channel, request_type, status, priority, title, \
+    description, caller_number, caller_name, reporter, category_id, address, longitude, latitude, \
+    grid_cell, deadline, external_ref, call_id, created_by, created_at, updated_at";
+/// Parameters per order row (`updated_at` reuses `created_at`'s).
+const ORDER_PARAMS: usize = 20;
+const EVENT_PARAMS: usize = 6;
+
+/// `rows` tuples of `per_row` parameters each: `template` names a row's parameters `{1}` …
+/// `{per_row}`, e.g. `values(2, 2, "{1}, 'x', {2}")` is `($1, 'x', $2), ($3, 'x', $4)`.
+fn values(rows: usize, per_row: usize, template: &str) -> String {
+    (0..rows)
+        .map(|r| {
+            let mut row = template.to_string();
+            for k in 1..=per_row {
+                row = row.replace(&format!("{{{k}}}"), &format!("${}", r * per_row + k));
+            }
+            format!("({row})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Writer {
+    /// Writes `orders` (all or none) and returns them as stored, in the same order.
+    async fn write_batch(&self, orders: &[&Prepared]) -> Result<Vec<WorkOrder>, StoreError> {
+        // Serials are per day: each day's block comes from its counter row.
+        let mut days: Vec<(&str, i64, i64)> = Vec::new(); // (day, orders, next serial)
+        for o in orders {
+            match days.iter_mut().find(|(d, _, _)| *d == o.day) {
+                Some((_, n, _)) => *n += 1,
+                None => days.push((&o.day, 1, 0)),
+            }
+        }
+        let order_row: Vec<String> = (1..=ORDER_PARAMS).map(|k| format!("{{{k}}}")).collect();
+        let insert_orders = format!(
+            "INSERT INTO work_orders ({INSERT_ORDER_COLUMNS}) VALUES {} RETURNING {}",
+            // updated_at = created_at
+            values(
+                orders.len(),
+                ORDER_PARAMS,
+                &format!("{}, {{20}}", order_row.join(", "))
+            ),
+            super::orders::ORDER_COLUMNS
+        );
+        let insert_events = format!(
+            "INSERT INTO case_events (order_id, at, actor, actor_role, action, from_status, \
+         to_status, note, data) VALUES {}",
+            values(
+                orders.len(),
+                EVENT_PARAMS,
+                "{1}, {2}, {3}, {4}, 'create', NULL, {5}, NULL, {6}"
+            )
+        );
+        let written = with_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            for (day, n, next) in days.iter_mut() {
+                let last: i64 = sqlx::query_scalar(
+                    "INSERT INTO order_counters (day, last_serial) VALUES ($1, $2)
+                 ON CONFLICT (day) DO UPDATE SET last_serial = order_counters.last_serial + $2
+                 RETURNING last_serial",
+                )
+                .bind(*day)
+                .bind(*n)
+                .fetch_one(&mut *tx)
+                .await?;
+                *next = last - *n + 1;
+            }
+            let numbers: Vec<(&Prepared, String)> = orders
+                .iter()
+                .map(|o| {
+                    let (day, _, next) = days
+                        .iter_mut()
+                        .find(|(d, _, _)| *d == o.day)
+                        .expect("every day has its block");
+                    *next += 1;
+                    (*o, format!("{day}{:05}", *next - 1))
+                })
+                .collect();
+            let mut q = sqlx::query_as::<_, WorkOrder>(&insert_orders);
+            for (o, number) in &numbers {
+                let n = &o.new;
+                q = q
+                    .bind(number.clone())
+                    .bind(n.channel.clone())
+                    .bind(n.request_type.clone())
+                    .bind(Status::Received.as_str())
+                    .bind(n.priority.clone())
+                    .bind(n.title.clone())
+                    .bind(n.description.trim().to_string())
+                    .bind(n.caller_number.clone())
+                    .bind(n.caller_name.clone())
+                    .bind(n.reporter.clone())
+                    .bind(n.category_id.clone())
+                    .bind(n.address.clone())
+                    .bind(n.longitude)
+                    .bind(n.latitude)
+                    .bind(n.grid_cell.clone())
+                    .bind(o.deadline)
+                    .bind(n.external_ref.clone())
+                    .bind(n.call_id.clone())
+                    .bind(o.actor.name.clone())
+                    .bind(o.now);
+            }
+            let mut rows = q.fetch_all(&mut *tx).await?;
+            // RETURNING rows need not come back in VALUES order: match them by number.
+            let mut written = Vec::with_capacity(rows.len());
+            for (_, number) in &numbers {
+                let i = rows
+                    .iter()
+                    .position(|r| &r.number == number)
+                    .ok_or_else(|| StoreError::Db(sqlx::Error::RowNotFound))?;
+                written.push(rows.swap_remove(i));
+            }
+            for ((o, _), order) in numbers.iter().zip(&written) {
+                if let Some(call_id) = &o.new.call_id {
+                    let tied = sqlx::query("UPDATE calls SET work_order_id = $1 WHERE id = $2")
+                        .bind(order.id)
+                        .bind(call_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if tied.rows_affected() == 0 {
+                        return Err(StoreError::invalid(
+                            "call_id",
+                            format!("no call {call_id:?}"),
+                        ));
+                    }
+                }
+            }
+            let mut q = sqlx::query(&insert_events);
+            for ((o, _), order) in numbers.iter().zip(&written) {
+                q = q
+                    .bind(order.id)
+                    .bind(o.now)
+                    .bind(o.actor.name.clone())
+                    .bind(o.actor.role.as_str())
+                    .bind(Status::Received.as_str())
+                    .bind(Json(serde_json::json!({
+                        "channel": o.new.channel,
+                        "deadline": o.deadline,
+                    })));
+            }
+            q.execute(&mut *tx).await?;
+            tx.commit().await?;
+            written
+        });
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values;
+
+    #[test]
+    fn values_numbers_parameters_per_row() {
+        assert_eq!(values(2, 3, "{1}, {2}, {3}"), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(
+            values(2, 2, "{1}, NULL, {2}, {2}"),
+            "($1, NULL, $2, $2), ($3, NULL, $4, $4)"
+        );
+        // {1} is not mistaken for the start of {12}.
+        assert_eq!(values(1, 12, "{12}, {1}"), "($12, $1)");
+    }
+}
