@@ -75,6 +75,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let orders: Vec<&Prepared> = batch.iter().map(|j| &j.order).collect();
+        tracing::trace!(orders = orders.len(), "writing a batch of new work orders");
         match w.write_batch(&orders).await {
             Ok(written) => {
                 for (job, order) in batch.drain(..).zip(written) {
