@@ -68,10 +68,15 @@ impl Creator {
 /// What the writer task owns: the pools (never a `Store`, which holds the task's sender).
 struct Writer {
     db: Db,
+    /// The INSERT texts per batch size, built once (and so prepared once per connection).
+    sql: Vec<Option<(String, String)>>,
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
-    let w = Writer { db };
+    let mut w = Writer {
+        db,
+        sql: vec![None; MAX_BATCH + 1],
+    };
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let orders: Vec<&Prepared> = batch.iter().map(|j| &j.order).collect();
@@ -87,7 +92,8 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(Err(e));
                 }
             }
-            Err(_) => {
+            Err(e) => {
+                tracing::debug!(error = %e, orders = batch.len(), "batch failed; writing its orders one by one");
                 for job in batch.drain(..) {
                     let result = w.write_batch(&[&job.order]).await;
                     let _ = job.reply.send(result.map(|mut v| v.remove(0)));
@@ -119,9 +125,37 @@ fn values(rows: usize, per_row: usize, template: &str) -> String {
         .join(", ")
 }
 
+/// The two INSERTs for a batch of `rows` orders, from `cache` or built there.
+fn statements(cache: &mut [Option<(String, String)>], rows: usize) -> (&str, &str) {
+    let (orders, events) = cache[rows].get_or_insert_with(|| {
+        let order_row: Vec<String> = (1..=ORDER_PARAMS).map(|k| format!("{{{k}}}")).collect();
+        let orders = format!(
+            "INSERT INTO work_orders ({INSERT_ORDER_COLUMNS}) VALUES {} RETURNING {}",
+            // updated_at = created_at
+            values(
+                rows,
+                ORDER_PARAMS,
+                &format!("{}, {{20}}", order_row.join(", "))
+            ),
+            super::orders::ORDER_COLUMNS
+        );
+        let events = format!(
+            "INSERT INTO case_events (order_id, at, actor, actor_role, action, from_status, \
+             to_status, note, data) VALUES {}",
+            values(
+                rows,
+                EVENT_PARAMS,
+                "{1}, {2}, {3}, {4}, 'create', NULL, {5}, NULL, {6}"
+            )
+        );
+        (orders, events)
+    });
+    (orders, events)
+}
+
 impl Writer {
     /// Writes `orders` (all or none) and returns them as stored, in the same order.
-    async fn write_batch(&self, orders: &[&Prepared]) -> Result<Vec<WorkOrder>, StoreError> {
+    async fn write_batch(&mut self, orders: &[&Prepared]) -> Result<Vec<WorkOrder>, StoreError> {
         // Serials are per day: each day's block comes from its counter row.
         let mut days: Vec<(&str, i64, i64)> = Vec::new(); // (day, orders, next serial)
         for o in orders {
@@ -130,26 +164,7 @@ impl Writer {
                 None => days.push((&o.day, 1, 0)),
             }
         }
-        let order_row: Vec<String> = (1..=ORDER_PARAMS).map(|k| format!("{{{k}}}")).collect();
-        let insert_orders = format!(
-            "INSERT INTO work_orders ({INSERT_ORDER_COLUMNS}) VALUES {} RETURNING {}",
-            // updated_at = created_at
-            values(
-                orders.len(),
-                ORDER_PARAMS,
-                &format!("{}, {{20}}", order_row.join(", "))
-            ),
-            super::orders::ORDER_COLUMNS
-        );
-        let insert_events = format!(
-            "INSERT INTO case_events (order_id, at, actor, actor_role, action, from_status, \
-         to_status, note, data) VALUES {}",
-            values(
-                orders.len(),
-                EVENT_PARAMS,
-                "{1}, {2}, {3}, {4}, 'create', NULL, {5}, NULL, {6}"
-            )
-        );
+        let (insert_orders, insert_events) = statements(&mut self.sql, orders.len());
         let written = with_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             for (day, n, next) in days.iter_mut() {
@@ -175,7 +190,7 @@ impl Writer {
                     (*o, format!("{day}{:05}", *next - 1))
                 })
                 .collect();
-            let mut q = sqlx::query_as::<_, WorkOrder>(&insert_orders);
+            let mut q = sqlx::query_as::<_, WorkOrder>(insert_orders);
             for (o, number) in &numbers {
                 let n = &o.new;
                 q = q
@@ -225,7 +240,7 @@ impl Writer {
                     }
                 }
             }
-            let mut q = sqlx::query(&insert_events);
+            let mut q = sqlx::query(insert_events);
             for ((o, _), order) in numbers.iter().zip(&written) {
                 q = q
                     .bind(order.id)

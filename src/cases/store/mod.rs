@@ -105,6 +105,7 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
@@ -119,6 +120,7 @@ impl Store {
             let memory = url.contains(":memory:") || url.contains("mode=memory");
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts.clone())
                 .await?;
@@ -127,6 +129,7 @@ impl Store {
             } else {
                 SqlitePoolOptions::new()
                     .max_connections(4)
+                    .test_before_acquire(false)
                     .connect_with(opts.read_only(true))
                     .await?
             };
