@@ -157,17 +157,7 @@ pub(crate) async fn concurrent_creates_and_transitions(b: Backend) {
 
     // Two supervisors dispatch the same order at once: exactly one wins.
     let id = create(&ts, complaint("race"), now).await;
-    step(
-        &ts,
-        id,
-        Command::Register {
-            category_id: None,
-            note: None,
-        },
-        &actor(Role::Supervisor),
-        now,
-    )
-    .await;
+    step(&ts, id, register(), &actor(Role::Supervisor), now).await;
     let mut racers = vec![];
     for d in ["roads", "sanitation", "market", "housing"] {
         let store = ts.store.clone();

@@ -154,17 +154,7 @@ pub(crate) async fn reject_and_close_at_intake(b: Backend) {
     let mut q = complaint("when does the tax office open?");
     q.request_type = "consultation".into();
     let c = create(&ts, q, now).await;
-    step(
-        &ts,
-        c,
-        Command::Register {
-            category_id: None,
-            note: None,
-        },
-        &agent,
-        now,
-    )
-    .await;
+    step(&ts, c, register(), &agent, now).await;
     let closed = ts
         .store
         .transition(
@@ -212,17 +202,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         other => panic!("expected NotAllowed, got {other:?}"),
     }
     // Forbidden: an agent may not verify; a department may not act on another's order.
-    step(
-        &ts,
-        id,
-        Command::Register {
-            category_id: None,
-            note: None,
-        },
-        &sup,
-        now,
-    )
-    .await;
+    step(&ts, id, register(), &sup, now).await;
     step(
         &ts,
         id,
@@ -272,17 +252,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         matches!(&err, StoreError::Invalid { field, .. } if field == "category_id"),
         "{err:?}"
     );
-    step(
-        &ts,
-        fresh,
-        Command::Register {
-            category_id: None,
-            note: None,
-        },
-        &sup,
-        now,
-    )
-    .await;
+    step(&ts, fresh, register(), &sup, now).await;
     let err = ts
         .store
         .transition(
@@ -398,17 +368,7 @@ pub(crate) async fn extend_deadline(b: Backend) {
         .unwrap();
     assert_eq!(order.deadline, Some(at(2026, 11, 26, 9, 30)));
     let sup = actor(Role::Supervisor);
-    step(
-        &ts,
-        order.id,
-        Command::Register {
-            category_id: None,
-            note: None,
-        },
-        &sup,
-        now,
-    )
-    .await;
+    step(&ts, order.id, register(), &sup, now).await;
     let extended = ts
         .store
         .transition(

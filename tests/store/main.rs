@@ -54,6 +54,14 @@ pub(crate) fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
 
+/// Register (立案) without changing anything.
+pub(crate) fn register() -> Command {
+    Command::Register {
+        category_id: None,
+        note: None,
+    }
+}
+
 pub(crate) fn complaint(text: &str) -> NewWorkOrder {
     NewWorkOrder {
         request_type: "complaint".into(),
