@@ -104,6 +104,13 @@ pub(crate) async fn deadlines_across_weekend_and_holiday(b: Backend) {
         .add_working_minutes(at(2026, 11, 27, 8, 0), hours as u32 * 60);
     assert_eq!(reg.deadline, Some(expected));
     assert_ne!(reg.deadline, o.deadline);
+    // The audit trail records both what changed and what it was before.
+    let events = ts.store.order_events(o.id).await.unwrap();
+    let e = &events.last().unwrap().data.0;
+    assert_eq!(e["previous_category_id"], "E0101");
+    assert_eq!(e["category_id"], "E0401");
+    assert_eq!(e["previous_deadline"], serde_json::json!(o.deadline));
+    assert_eq!(e["deadline"], serde_json::json!(reg.deadline));
 }
 
 pub(crate) async fn concurrent_creates_and_transitions(b: Backend) {
@@ -154,6 +161,39 @@ pub(crate) async fn concurrent_creates_and_transitions(b: Backend) {
     numbers.sort();
     let expected: Vec<String> = (41..=69).map(|i| format!("20261123{i:05}")).collect();
     assert_eq!(numbers, expected);
+
+    // Two orders merged into each other at the same moment: one merge wins, one order lives.
+    for _ in 0..10 {
+        let a = create(&ts, complaint("dup a"), now).await;
+        let b = create(&ts, complaint("dup b"), now).await;
+        let merge = |from: i64, into: i64| {
+            let store = ts.store.clone();
+            tokio::spawn(async move {
+                store
+                    .transition(
+                        &OrderKey::Id(from),
+                        &Command::Merge {
+                            into: into.to_string(),
+                            note: None,
+                        },
+                        &actor(Role::Agent),
+                        now,
+                    )
+                    .await
+            })
+        };
+        let (x, y) = (merge(a, b), merge(b, a));
+        let results = [x.await.unwrap(), y.await.unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        let live = [a, b]
+            .into_iter()
+            .filter(|id| results.iter().flatten().all(|merged| merged.id != *id));
+        assert_eq!(live.count(), 1);
+    }
 
     // Two supervisors dispatch the same order at once: exactly one wins.
     let id = create(&ts, complaint("race"), now).await;
@@ -216,4 +256,29 @@ pub(crate) async fn audit_trail_is_append_only(b: Backend) {
         }
     }
     assert_eq!(ts.store.order_events(id).await.unwrap()[0].note, None);
+}
+
+/// With the database gone, every waiting create is answered "unavailable" at once (503), not
+/// retried one by one into the same failure.
+pub(crate) async fn creates_fail_fast_when_the_database_is_gone(b: Backend) {
+    let ts = TestStore::new(b).await;
+    ts.store.close().await;
+    let mut tasks = vec![];
+    for i in 0..10 {
+        let store = ts.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_order(
+                    complaint(&format!("c{i}")),
+                    &actor(Role::Agent),
+                    None,
+                    at(2026, 11, 23, 2, 0),
+                )
+                .await
+        }));
+    }
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert!(matches!(r, Err(StoreError::Unavailable)), "{r:?}");
+    }
 }

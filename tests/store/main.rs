@@ -28,6 +28,7 @@ both_backends!(
     numbers_count_per_local_day,
     deadlines_across_weekend_and_holiday,
     concurrent_creates_and_transitions,
+    creates_fail_fast_when_the_database_is_gone,
     audit_trail_is_append_only,
     call_records,
     list_search_and_paging,

@@ -55,6 +55,11 @@ impl Creator {
         Creator(tx)
     }
 
+    /// True once the writer task has ended (it never should while the store is in use).
+    pub(super) fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+
     pub(super) async fn create(&self, order: Prepared) -> Result<WorkOrder, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.0
@@ -87,19 +92,46 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(Ok(order));
                 }
             }
+            Err(e) if !is_about_one_order(&e) => {
+                // The database itself failed (unreachable, timed out, connection lost, or an
+                // unknown outcome of COMMIT): answer every waiting create at once rather than
+                // retrying each into the same failure, and never write a batch twice.
+                tracing::warn!(error = %e, orders = batch.len(), "writing new work orders failed");
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(StoreError::Unavailable));
+                }
+            }
             Err(e) if batch.len() == 1 => {
                 if let Some(job) = batch.pop() {
                     let _ = job.reply.send(Err(e));
                 }
             }
             Err(e) => {
-                tracing::debug!(error = %e, orders = batch.len(), "batch failed; writing its orders one by one");
+                tracing::debug!(error = %e, orders = batch.len(), "batch refused; writing its orders one by one");
                 for job in batch.drain(..) {
                     let result = w.write_batch(&[&job.order]).await;
-                    let _ = job.reply.send(result.map(|mut v| v.remove(0)));
+                    let _ = job.reply.send(match result {
+                        Ok(mut v) => Ok(v.remove(0)),
+                        Err(e) if is_about_one_order(&e) => Err(e),
+                        Err(_) => Err(StoreError::Unavailable),
+                    });
                 }
             }
         }
+    }
+}
+
+/// Whether a batch's failure may be down to one of its orders (a refused value or constraint),
+/// so that writing the orders one by one lets the others through.
+fn is_about_one_order(e: &StoreError) -> bool {
+    use sqlx::error::ErrorKind;
+    match e {
+        StoreError::Invalid { .. } => true,
+        // A violated constraint, or (PostgreSQL class 22) a value the database refuses.
+        StoreError::Db(sqlx::Error::Database(db)) => {
+            !matches!(db.kind(), ErrorKind::Other) || db.code().is_some_and(|c| c.starts_with("22"))
+        }
+        _ => false,
     }
 }
 

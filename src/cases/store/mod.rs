@@ -105,8 +105,7 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(5))
                 .connect_with(opts)
                 .await?;
             Db::Postgres(pool)
@@ -118,9 +117,13 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let memory = url.contains(":memory:") || url.contains("mode=memory");
+            // A local file's connection does not die: no ping before each use. An in-memory
+            // database lives as long as its one connection, which must never be recycled.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .test_before_acquire(false)
+                .idle_timeout((!memory).then_some(Duration::from_secs(600)))
+                .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts.clone())
                 .await?;
@@ -184,8 +187,11 @@ impl Store {
         }
     }
 
-    /// Checks the database answers.
+    /// Checks the database answers and the create writer runs.
     pub async fn ping(&self) -> Result<(), StoreError> {
+        if self.creator.is_closed() {
+            return Err(StoreError::Unavailable);
+        }
         with_db!(self, read, |pool| {
             sqlx::query("SELECT 1").execute(pool).await?;
         });

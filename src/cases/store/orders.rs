@@ -277,14 +277,14 @@ impl Store {
                         .get_order(&k)
                         .await?
                         .ok_or_else(|| StoreError::invalid("into", format!("no order {into:?}")))?;
-                    Some(facts(&t))
+                    Some((facts(&t), t.version))
                 }
                 _ => None,
             };
             let ctx = Context {
                 now,
                 calendar: &self.policy().calendar,
-                merge_target: target.as_ref(),
+                merge_target: target.as_ref().map(|(f, _)| f),
             };
             let change = lifecycle::apply(&facts(&order), cmd, actor, &ctx)?;
             if let Some(d) = &change.department_id {
@@ -321,8 +321,14 @@ impl Store {
                 .follow_up_result
                 .map(|r| r.as_str().to_string())
                 .or(order.follow_up_result.clone());
+            let audit = Audit {
+                action: cmd.action(),
+                note: change.note.clone(),
+                data: audit_data(&order, &next, change.data),
+            };
+            let merge = target.map(|(t, version)| (t.id, version));
             if let Some(updated) = self
-                .write_change(&order, &next, cmd.action(), &change, actor, now)
+                .write_change(&order, &next, &audit, merge, actor, now)
                 .await?
             {
                 return Ok(updated);
@@ -331,13 +337,15 @@ impl Store {
         Err(StoreError::Conflict)
     }
 
-    /// Writes `next` over `order` if nobody changed it meanwhile; `None` if someone did.
+    /// Writes `next` over `order` if nobody changed it meanwhile; `None` if someone did. For a
+    /// merge, `merge` is the target's (id, version): the target is bumped in the same
+    /// transaction, so two orders merged into each other at once cannot both succeed.
     async fn write_change(
         &self,
         order: &WorkOrder,
         next: &WorkOrder,
-        action: &str,
-        change: &lifecycle::Change,
+        audit: &Audit,
+        merge: Option<(i64, i64)>,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<WorkOrder>, StoreError> {
@@ -363,43 +371,53 @@ impl Store {
                 .bind(order.version)
                 .fetch_optional(&mut *tx)
                 .await?;
-            match updated {
-                None => None,
-                Some(updated) => {
-                    let mut data = change.data.clone();
-                    if next.deadline != order.deadline && data.is_null() {
-                        data = serde_json::json!({ "previous_deadline": order.deadline, "deadline": next.deadline });
-                    }
-                    sqlx::query(INSERT_EVENT)
-                        .bind(order.id)
-                        .bind(now)
-                        .bind(&actor.name)
-                        .bind(actor.role.as_str())
-                        .bind(action)
-                        .bind(order.status.as_str())
-                        .bind(next.status.as_str())
-                        .bind(&change.note)
-                        .bind(Json(data))
-                        .execute(&mut *tx)
-                        .await?;
-                    if let Some(target) = change.merged_into {
-                        sqlx::query(INSERT_EVENT)
-                            .bind(target)
-                            .bind(now)
-                            .bind(&actor.name)
-                            .bind(actor.role.as_str())
-                            .bind("merged_duplicate")
-                            .bind(None::<String>)
-                            .bind(None::<String>)
-                            .bind(&change.note)
-                            .bind(Json(serde_json::json!({ "duplicate": order.id, "duplicate_number": order.number })))
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    tx.commit().await?;
-                    Some(updated)
+            let Some(updated) = updated else {
+                return Ok(None);
+            };
+            sqlx::query(INSERT_EVENT)
+                .bind(order.id)
+                .bind(now)
+                .bind(&actor.name)
+                .bind(actor.role.as_str())
+                .bind(audit.action)
+                .bind(order.status.as_str())
+                .bind(next.status.as_str())
+                .bind(&audit.note)
+                .bind(Json(&audit.data))
+                .execute(&mut *tx)
+                .await?;
+            if let Some((target, version)) = merge {
+                let bumped = sqlx::query(
+                    "UPDATE work_orders SET version = version + 1, updated_at = $1
+                     WHERE id = $2 AND version = $3 AND status NOT IN ('merged', 'rejected')",
+                )
+                .bind(now)
+                .bind(target)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+                if bumped.rows_affected() == 0 {
+                    // The target changed meanwhile: decide again on fresh facts.
+                    return Ok(None);
                 }
+                sqlx::query(INSERT_EVENT)
+                    .bind(target)
+                    .bind(now)
+                    .bind(&actor.name)
+                    .bind(actor.role.as_str())
+                    .bind("merged_duplicate")
+                    .bind(None::<String>)
+                    .bind(None::<String>)
+                    .bind(&audit.note)
+                    .bind(Json(serde_json::json!({
+                        "duplicate": order.id,
+                        "duplicate_number": order.number,
+                    })))
+                    .execute(&mut *tx)
+                    .await?;
             }
+            tx.commit().await?;
+            Some(updated)
         }))
     }
 
@@ -496,6 +514,42 @@ impl Store {
             (limit, offset),
         )
         .await
+    }
+}
+
+/// What an audit event records of a change.
+struct Audit {
+    action: &'static str,
+    note: Option<String>,
+    data: serde_json::Value,
+}
+
+/// The event's data: what the command recorded, plus every field it changed that the command's
+/// own data does not already show (category, deadline).
+fn audit_data(order: &WorkOrder, next: &WorkOrder, data: serde_json::Value) -> serde_json::Value {
+    let mut map = match data {
+        serde_json::Value::Object(m) => m,
+        serde_json::Value::Null => serde_json::Map::new(),
+        other => return other,
+    };
+    if next.category_id != order.category_id {
+        map.insert(
+            "previous_category_id".into(),
+            order.category_id.clone().into(),
+        );
+        map.insert("category_id".into(), next.category_id.clone().into());
+    }
+    if next.deadline != order.deadline && !map.contains_key("deadline") {
+        map.insert(
+            "previous_deadline".into(),
+            serde_json::json!(order.deadline),
+        );
+        map.insert("deadline".into(), serde_json::json!(next.deadline));
+    }
+    if map.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::Object(map)
     }
 }
 
