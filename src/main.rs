@@ -193,6 +193,12 @@ fn load_config(path: &Path, o: Overrides) -> anyhow::Result<Config> {
         s.data_dir = v;
     }
     if let Some(v) = o.database_url.filter(|v| !v.is_empty()) {
+        if !["postgres://", "postgresql://", "sqlite:"]
+            .iter()
+            .any(|p| v.starts_with(p))
+        {
+            anyhow::bail!("DATABASE_URL / --database-url must start with postgres://, postgresql:// or sqlite:");
+        }
         s.database_url = Some(v);
     }
     if let Some(v) = o.redis_url.filter(|v| !v.is_empty()) {

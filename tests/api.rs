@@ -403,6 +403,42 @@ async fn bad_input_names_the_field(b: Backend) {
     )
     .await;
     assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+    // A NUL character anywhere in text → 400 naming the field (PostgreSQL would refuse it).
+    let r = create(r#"{"request_type": "complaint", "description": "a\u0000b"}"#.to_string()).await;
+    assert_error(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        Some("description"),
+    );
+    let r = get(&app, "/api/v1/work-orders?q=a%00b", "demo-supervisor").await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request", Some("q"));
+    // A channel may not act on orders: refused before its body is even parsed.
+    let field_order = post(
+        &app,
+        "/api/v1/work-orders",
+        "demo-channel",
+        json!({"request_type": "urban-management", "description": "井盖缺失"}),
+    )
+    .await;
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/work-orders/{}/transitions", field_order.body["id"]),
+        Some("demo-channel"),
+        Some(("application/json", "{not json".into())),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+    // Only staff tie a call to an order.
+    let r = post(
+        &app,
+        "/api/v1/work-orders",
+        "demo-channel",
+        json!({"request_type": "help", "description": "x", "call_id": "c-1"}),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request", Some("call_id"));
     // A body over the limit → 413.
     let huge = format!(
         r#"{{"request_type": "complaint", "description": "{}"}}"#,

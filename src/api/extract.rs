@@ -89,6 +89,19 @@ impl RawJson {
                 "send the body as Content-Type: application/json",
             ));
         }
+        // JSON can carry a NUL only as the escape \u0000; no text field may hold one (a
+        // database would refuse it, or worse, keep it).
+        if self.bytes.windows(6).any(|w| w == b"\\u0000") {
+            let value: serde_json::Value = serde_json::from_slice(&self.bytes).map_err(|e| {
+                ApiError::bad_field("body", format!("not valid JSON: {}", short(&e.to_string())))
+            })?;
+            if let Some(field) = nul_path(&value, String::new()) {
+                return Err(ApiError::bad_field(
+                    field,
+                    "must not contain a NUL character",
+                ));
+            }
+        }
         let de = &mut serde_json::Deserializer::from_slice(&self.bytes);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let message = e.inner().to_string();
@@ -104,11 +117,45 @@ impl RawJson {
 /// A query string; an unknown or ill-typed parameter answers 400 naming it.
 pub struct QueryParams<T>(pub T);
 
+/// The path of the first string in `v` that holds a NUL character.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) => {
+            s.contains('\0')
+                .then(|| if at.is_empty() { "body".into() } else { at })
+        }
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| {
+            nul_path(
+                x,
+                format!("{}[{i}]", if at.is_empty() { "body" } else { &at }),
+            )
+        }),
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                Some(join("(a key)"))
+            } else {
+                nul_path(x, join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let q = parts.uri.query().unwrap_or_default();
+        if let Some((k, _)) = form_urlencoded_parse(q).find(|(_, v)| v.contains('\0')) {
+            return Err(ApiError::bad_field(k, "must not contain a NUL character"));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(q));
         serde_path_to_error::deserialize(de)
             .map(QueryParams)

@@ -33,8 +33,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> Self {
+    pub fn new(store: Store, mut config: Config) -> Self {
         let users = Users::from_config(&config.users);
+        // Only hashes stay in memory: no clear-text token in the configuration kept around.
+        for u in &mut config.users {
+            u.token = None;
+        }
         AppState {
             store,
             config: Arc::new(config),

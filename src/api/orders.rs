@@ -108,6 +108,8 @@ pub async fn transition(
     body: RawJson,
 ) -> Result<Json<WorkOrder>, ApiError> {
     let order = visible_order(&st, &user, &k).await?;
+    // Channels read orders but give no action: refused before the body is parsed.
+    user.require(&[Role::Agent, Role::Supervisor, Role::Admin, Role::Department])?;
     let cmd: Command = body.parse()?;
     let updated = st
         .store

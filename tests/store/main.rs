@@ -33,6 +33,7 @@ both_backends!(
     call_records,
     list_search_and_paging,
     invalid_new_orders_name_the_field,
+    removed_departments_are_inactive,
 );
 
 pub(crate) fn actor(role: Role) -> Actor {

@@ -64,6 +64,27 @@ pub(crate) async fn call_records(b: Backend) {
             .work_order_id,
         Some(order.id)
     );
+    // A call tied to an order cannot be taken over by another.
+    let mut again = complaint("second order on the same call");
+    again.call_id = Some("call-1".into());
+    let err = ts
+        .store
+        .create_order(again, &actor(Role::Agent), None, t)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "call_id"),
+        "{err:?}"
+    );
+    assert_eq!(
+        ts.store
+            .get_call("call-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .work_order_id,
+        Some(order.id)
+    );
     // Unknown call id, bad disposition.
     let mut bad = complaint("x");
     bad.call_id = Some("nope".into());
@@ -351,4 +372,56 @@ pub(crate) async fn invalid_new_orders_name_the_field(b: Backend) {
             .total,
         1
     );
+}
+
+/// A department removed from the configuration stays in the store (orders refer to it) but
+/// nothing new is dispatched to it, and it is no longer listed.
+pub(crate) async fn removed_departments_are_inactive(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let mut config = ts.config.clone();
+    config.departments.retain(|d| d.id != "roads");
+    ts.store.sync_config(&config).await.unwrap();
+    let listed: Vec<String> = ts
+        .store
+        .departments()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert!(!listed.contains(&"roads".to_string()), "{listed:?}");
+    assert!(listed.contains(&"sanitation".to_string()));
+    let now = at(2026, 11, 23, 2, 0);
+    let id = create(&ts, complaint("x"), now).await;
+    step(&ts, id, register(), &actor(Role::Supervisor), now).await;
+    let err = ts
+        .store
+        .transition(
+            &OrderKey::Id(id),
+            &Command::Dispatch {
+                department: "roads".into(),
+                note: None,
+            },
+            &actor(Role::Supervisor),
+            now,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "department"),
+        "{err:?}"
+    );
+    // Configured again, it is active again.
+    ts.store.sync_config(&ts.config).await.unwrap();
+    step(
+        &ts,
+        id,
+        Command::Dispatch {
+            department: "roads".into(),
+            note: None,
+        },
+        &actor(Role::Supervisor),
+        now,
+    )
+    .await;
 }

@@ -259,7 +259,9 @@ impl Writer {
             }
             for ((o, _), order) in numbers.iter().zip(&written) {
                 if let Some(call_id) = &o.new.call_id {
-                    let tied = sqlx::query("UPDATE calls SET work_order_id = $1 WHERE id = $2")
+                    let tied = sqlx::query(
+                        "UPDATE calls SET work_order_id = $1 WHERE id = $2 AND work_order_id IS NULL",
+                    )
                         .bind(order.id)
                         .bind(call_id)
                         .execute(&mut *tx)
@@ -267,7 +269,9 @@ impl Writer {
                     if tied.rows_affected() == 0 {
                         return Err(StoreError::invalid(
                             "call_id",
-                            format!("no call {call_id:?}"),
+                            format!(
+                                "no call {call_id:?} without an order (a call ties to one order)"
+                            ),
                         ));
                     }
                 }

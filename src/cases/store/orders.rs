@@ -128,6 +128,14 @@ impl Store {
                 ));
             }
         }
+        if new.call_id.is_some()
+            && !matches!(actor.role, Role::Agent | Role::Supervisor | Role::Admin)
+        {
+            return Err(StoreError::invalid(
+                "call_id",
+                "only agents, supervisors and admins tie a call to an order",
+            ));
+        }
         if channel.starts_with("transfer-") && new.caller_number.is_none() {
             return Err(StoreError::invalid(
                 "caller_number",

@@ -7,14 +7,22 @@ use crate::config::Config;
 
 impl Store {
     /// Writes the configured departments, grid cells and agents into the store (insert or
-    /// update; rows no longer configured are kept, as orders may refer to them).
+    /// update). Departments and agents no longer configured are kept, as orders and calls
+    /// refer to them, but marked inactive: nothing new can be dispatched to them.
     pub async fn sync_config(&self, config: &Config) -> Result<(), StoreError> {
         with_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE departments SET active = FALSE")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE agents SET active = FALSE")
+                .execute(&mut *tx)
+                .await?;
             for d in &config.departments {
                 sqlx::query(
-                    "INSERT INTO departments (id, name, phone) VALUES ($1, $2, $3)
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+                    "INSERT INTO departments (id, name, phone, active) VALUES ($1, $2, $3, TRUE)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+                       active = TRUE",
                 )
                 .bind(&d.id)
                 .bind(&d.name)
@@ -40,8 +48,9 @@ impl Store {
             }
             for a in &config.agents {
                 sqlx::query(
-                    "INSERT INTO agents (id, name, queues) VALUES ($1, $2, $3)
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, queues = excluded.queues",
+                    "INSERT INTO agents (id, name, queues, active) VALUES ($1, $2, $3, TRUE)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, queues = excluded.queues,
+                       active = TRUE",
                 )
                 .bind(&a.id)
                 .bind(&a.name)
