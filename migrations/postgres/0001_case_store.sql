@@ -62,6 +62,9 @@ CREATE TABLE work_orders (
     follow_up_result   TEXT,
     external_ref       TEXT,
     call_id            TEXT,
+    -- title, description, address and caller folded for search (lower case, half-width),
+    -- written by the application so that both databases search alike.
+    search_text        TEXT NOT NULL DEFAULT '',
     created_by         TEXT NOT NULL,
     created_at         TIMESTAMPTZ NOT NULL,
     updated_at         TIMESTAMPTZ NOT NULL,

@@ -48,3 +48,28 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
 }
+
+/// Text folded for search, the same way for stored text and for queries whatever the database:
+/// lower case, full-width forms (common in Chinese input: `Ａ栋`, `１２号`) as their ASCII
+/// letters and digits, the ideographic space as a space.
+pub fn search_fold(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod fold_tests {
+    #[test]
+    fn folds_case_and_width() {
+        assert_eq!(
+            super::search_fold("Ａ栋１２号 École ΑΒΓ　x"),
+            "a栋12号 école αβγ x"
+        );
+    }
+}

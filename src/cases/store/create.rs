@@ -30,6 +30,8 @@ pub(super) struct Prepared {
     pub day: String,
     pub actor: Actor,
     pub now: DateTime<Utc>,
+    /// [`crate::cases::search_fold`] of the order's searchable text.
+    pub search_text: String,
 }
 
 struct Job {
@@ -98,7 +100,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 // retrying each into the same failure, and never write a batch twice.
                 tracing::warn!(error = %e, orders = batch.len(), "writing new work orders failed");
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::Unavailable));
+                    let _ = job.reply.send(Err(shared_failure(&e)));
                 }
             }
             Err(e) if batch.len() == 1 => {
@@ -113,7 +115,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(match result {
                         Ok(mut v) => Ok(v.remove(0)),
                         Err(e) if is_about_one_order(&e) => Err(e),
-                        Err(_) => Err(StoreError::Unavailable),
+                        Err(e) => Err(shared_failure(&e)),
                     });
                 }
             }
@@ -135,11 +137,27 @@ fn is_about_one_order(e: &StoreError) -> bool {
     }
 }
 
+/// What every order of a batch is told when the batch failed for no fault of its own: the
+/// database is unavailable (503), or something is wrong on our side (500, logged above).
+fn shared_failure(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Db(
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed,
+        )
+        | StoreError::Unavailable => StoreError::Unavailable,
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
 const INSERT_ORDER_COLUMNS: &str = "number, channel, request_type, status, priority, title, \
     description, caller_number, caller_name, reporter, category_id, address, longitude, latitude, \
-    grid_cell, deadline, external_ref, call_id, created_by, created_at, updated_at";
+    grid_cell, deadline, external_ref, call_id, created_by, created_at, updated_at, search_text";
 /// Parameters per order row (`updated_at` reuses `created_at`'s).
-const ORDER_PARAMS: usize = 20;
+const ORDER_PARAMS: usize = 21;
 const EVENT_PARAMS: usize = 6;
 
 /// `rows` tuples of `per_row` parameters each: `template` names a row's parameters `{1}` …
@@ -160,14 +178,14 @@ fn values(rows: usize, per_row: usize, template: &str) -> String {
 /// The two INSERTs for a batch of `rows` orders, from `cache` or built there.
 fn statements(cache: &mut [Option<(String, String)>], rows: usize) -> (&str, &str) {
     let (orders, events) = cache[rows].get_or_insert_with(|| {
-        let order_row: Vec<String> = (1..=ORDER_PARAMS).map(|k| format!("{{{k}}}")).collect();
+        let order_row: Vec<String> = (1..=20).map(|k| format!("{{{k}}}")).collect();
         let orders = format!(
             "INSERT INTO work_orders ({INSERT_ORDER_COLUMNS}) VALUES {} RETURNING {}",
-            // updated_at = created_at
+            // updated_at = created_at, then search_text
             values(
                 rows,
                 ORDER_PARAMS,
-                &format!("{}, {{20}}", order_row.join(", "))
+                &format!("{}, {{20}}, {{21}}", order_row.join(", "))
             ),
             super::orders::ORDER_COLUMNS
         );
@@ -245,7 +263,8 @@ impl Writer {
                     .bind(n.external_ref.clone())
                     .bind(n.call_id.clone())
                     .bind(o.actor.name.clone())
-                    .bind(o.now);
+                    .bind(o.now)
+                    .bind(o.search_text.clone());
             }
             let mut rows = q.fetch_all(&mut *tx).await?;
             // RETURNING rows need not come back in VALUES order: match them by number.

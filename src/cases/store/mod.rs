@@ -62,6 +62,9 @@ pub enum StoreError {
     Conflict,
     #[error("the case store is shutting down or overloaded")]
     Unavailable,
+    /// A failure on our side, already logged where it happened.
+    #[error("internal: {0}")]
+    Internal(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]

@@ -9,7 +9,7 @@ use super::query::{paging, Arg, Where};
 use super::{with_db, Store, StoreError};
 use crate::cases::lifecycle::{self, Actor, Command, Context, FollowUpResult, OrderFacts, Status};
 use crate::cases::model::{CaseEvent, NewWorkOrder, OrderQuery, Page, WorkOrder};
-use crate::cases::{is_category_id, CHANNELS, PRIORITIES};
+use crate::cases::{is_category_id, search_fold, CHANNELS, PRIORITIES};
 use crate::config::{Role, REQUEST_TYPES};
 
 pub(super) const ORDER_COLUMNS: &str =
@@ -212,8 +212,22 @@ impl Store {
             .with_timezone(&self.policy().calendar.utc_offset)
             .format("%Y%m%d")
             .to_string();
+        let search_text = search_fold(
+            &[
+                new.title.as_deref(),
+                Some(new.description.trim()),
+                new.address.as_deref(),
+                new.caller_number.as_deref(),
+                new.caller_name.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n"),
+        );
         self.creator
             .create(super::create::Prepared {
+                search_text,
                 new,
                 deadline,
                 day,
@@ -485,20 +499,13 @@ impl Store {
         }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // Typed % and _ are literal characters, not wildcards.
-            let escaped = text
-                .to_lowercase()
+            let escaped = search_fold(text)
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
             let n = w.push(Arg::Text(format!("%{escaped}%")));
-            let like = |col: &str| format!("{col} LIKE ${n} ESCAPE '\\'");
             w.clauses.push(format!(
-                "({} OR {} OR {} OR {} OR {})",
-                like("LOWER(description)"),
-                like("LOWER(COALESCE(address, ''))"),
-                like("COALESCE(caller_number, '')"),
-                like("number"),
-                like("LOWER(COALESCE(title, ''))"),
+                "(search_text LIKE ${n} ESCAPE '\\' OR number LIKE ${n} ESCAPE '\\')"
             ));
         }
         if let Some(overdue) = q.overdue {
