@@ -4,8 +4,10 @@
 //! writer task takes whatever creates are waiting (up to [`MAX_BATCH`]) and writes them in one
 //! transaction: the counter moves by the batch size once, the orders and their `create` audit
 //! events go in with one multi-row INSERT each, and one commit makes them all durable. Numbers
-//! stay gap-free. If a batch fails (say, one order names a call that does not exist), each of its
-//! orders is retried alone, so one bad request never fails another.
+//! stay gap-free. If a batch is refused because of one order (say, it names a call that does not
+//! exist), each of its orders is retried alone, so one bad request never fails another; if the
+//! database itself fails, every order of the batch is answered at once (503), never retried into
+//! the same failure nor written twice.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -16,7 +18,7 @@ use crate::cases::lifecycle::{Actor, Status};
 use crate::cases::model::{NewWorkOrder, WorkOrder};
 
 /// Most orders written in one transaction (PostgreSQL allows 65,535 parameters a statement; a
-/// batch of 64 uses 1,280).
+/// batch of 64 uses 1,344).
 pub(super) const MAX_BATCH: usize = 64;
 
 /// Creates waiting for the writer (beyond this, callers wait to enqueue).
