@@ -55,48 +55,22 @@ pub(crate) async fn call_records(b: Backend) {
     assert_eq!(order.call_id.as_deref(), Some("call-1"));
     // Re-saving without the order keeps the tie.
     ts.store.save_call(&c1).await.unwrap();
-    assert_eq!(
-        ts.store
-            .get_call("call-1")
+    // A call tied to an order cannot be taken over by another; an unknown call is refused too.
+    for call_id in ["call-1", "nope"] {
+        let mut new = complaint("another order on a call");
+        new.call_id = Some(call_id.into());
+        let err = ts
+            .store
+            .create_order(new, &actor(Role::Agent), None, t)
             .await
-            .unwrap()
-            .unwrap()
-            .work_order_id,
-        Some(order.id)
-    );
-    // A call tied to an order cannot be taken over by another.
-    let mut again = complaint("second order on the same call");
-    again.call_id = Some("call-1".into());
-    let err = ts
-        .store
-        .create_order(again, &actor(Role::Agent), None, t)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Invalid { field, .. } if field == "call_id"),
-        "{err:?}"
-    );
-    assert_eq!(
-        ts.store
-            .get_call("call-1")
-            .await
-            .unwrap()
-            .unwrap()
-            .work_order_id,
-        Some(order.id)
-    );
-    // Unknown call id, bad disposition.
-    let mut bad = complaint("x");
-    bad.call_id = Some("nope".into());
-    let err = ts
-        .store
-        .create_order(bad, &actor(Role::Agent), None, t)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Invalid { field, .. } if field == "call_id"),
-        "{err:?}"
-    );
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid { field, .. } if field == "call_id"),
+            "{call_id}: {err:?}"
+        );
+    }
+    let tied = ts.store.get_call("call-1").await.unwrap().unwrap();
+    assert_eq!(tied.work_order_id, Some(order.id));
     let mut c3 = call("call-3", "1", t);
     c3.disposition = Some("lost".into());
     let err = ts.store.save_call(&c3).await.unwrap_err();
