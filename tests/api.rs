@@ -17,6 +17,7 @@ both_backends!(
     not_found_and_conflict,
     visibility_by_role,
     reference_data_and_calls,
+    database_gone_answers_503,
 );
 
 struct Resp {
@@ -662,4 +663,30 @@ async fn reference_data_and_calls(b: Backend) {
     assert_eq!(c.body["from_number"], "13800000000");
     let r = get(&app, "/api/v1/calls", "demo-channel").await;
     assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+}
+
+/// With the database gone, the health check and writes answer 503 with Retry-After.
+async fn database_gone_answers_503(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let app = ts.router();
+    ts.store.close().await;
+    let health = send(&app, Method::GET, "/healthz", None, None).await;
+    assert_error(
+        &health,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        None,
+    );
+    assert!(health.headers.contains_key(header::RETRY_AFTER));
+    let r = post(
+        &app,
+        "/api/v1/work-orders",
+        "demo-agent-1001",
+        json!({"request_type": "complaint", "description": "x"}),
+    )
+    .await;
+    assert_error(&r, StatusCode::SERVICE_UNAVAILABLE, "unavailable", None);
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    let r = get(&app, "/api/v1/work-orders", "demo-supervisor").await;
+    assert_error(&r, StatusCode::SERVICE_UNAVAILABLE, "unavailable", None);
 }
