@@ -56,6 +56,21 @@ pub(crate) fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
 
+/// Asserts that `cmd` by `who` on order `id` is refused as invalid, naming `field`.
+pub(crate) async fn refused(
+    ts: &TestStore,
+    id: i64,
+    cmd: &Command,
+    who: &Actor,
+    now: DateTime<Utc>,
+    field: &str,
+) {
+    match ts.store.transition(&OrderKey::Id(id), cmd, who, now).await {
+        Err(StoreError::Invalid { field: f, .. }) => assert_eq!(f, field, "{cmd:?}"),
+        other => panic!("{cmd:?}: expected Invalid {field}, got {other:?}"),
+    }
+}
+
 /// Register (立案) without changing anything.
 pub(crate) fn register() -> Command {
     Command::Register {
