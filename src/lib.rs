@@ -1,3 +1,4 @@
 pub mod api;
 pub mod cases;
 pub mod config;
+pub mod sip;

@@ -1,0 +1,5 @@
+//! SIP signalling (DESIGN.md `sip/`): the message model and parser, transports (UDP, TCP),
+//! RFC 3261 transactions and timers, dialogs and session timers, the registrar with digest
+//! authentication, and trunks. It knows nothing about queues or work orders.
+
+pub mod message;
