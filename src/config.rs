@@ -47,6 +47,7 @@ pub struct ConfigErrors(pub Vec<Problem>);
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub server: ServerConfig,
+    pub sip: SipConfig,
     pub trunks: Vec<Trunk>,
     pub numbers: Vec<Number>,
     pub queues: Vec<Queue>,
@@ -114,12 +115,96 @@ pub fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     Ok((a, b))
 }
 
+/// SIP signalling settings (`[sip]`); every field has a default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Digest realm for softphones' REGISTER and INVITE authentication.
+    pub realm: String,
+    /// Host name or address written in our Contact and Via headers; empty = the address the
+    /// server is bound to (or 127.0.0.1 when bound to 0.0.0.0).
+    pub public_host: String,
+    /// Out-of-dialog requests waiting to be handled; beyond this new INVITEs and REGISTERs get
+    /// 503 with Retry-After (in-dialog requests and responses are never refused).
+    pub max_pending: usize,
+    /// Calls in progress at most; a new INVITE beyond gets 503.
+    pub max_calls: usize,
+    /// Retry-After seconds in 503 responses.
+    pub retry_after_secs: u32,
+    /// REGISTER expiry bounds (423 below the minimum, clamp above the maximum).
+    pub register_min_expires: u32,
+    pub register_max_expires: u32,
+    /// Contacts kept per user (oldest dropped beyond).
+    pub max_contacts_per_user: usize,
+    /// A digest nonce older than this gets `stale=true`.
+    pub nonce_lifetime_secs: u32,
+    /// Failed authentications from one IP address within `auth_failure_window_secs` before
+    /// further attempts are refused with 403 until the window passes.
+    pub auth_failure_limit: u32,
+    pub auth_failure_window_secs: u32,
+    /// RFC 4028 session timer: interval we ask for, and the smallest we accept.
+    pub session_expires_secs: u32,
+    pub min_se_secs: u32,
+    /// Largest SIP message accepted (bytes).
+    pub max_message_bytes: usize,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            realm: "hotline".into(),
+            public_host: String::new(),
+            max_pending: 1024,
+            max_calls: 2000,
+            retry_after_secs: 5,
+            register_min_expires: 60,
+            register_max_expires: 3600,
+            max_contacts_per_user: 10,
+            nonce_lifetime_secs: 300,
+            auth_failure_limit: 20,
+            auth_failure_window_secs: 60,
+            session_expires_secs: 1800,
+            min_se_secs: 90,
+            max_message_bytes: 65_535,
+        }
+    }
+}
+
 /// A carrier SIP trunk: INVITEs from these addresses are accepted without authentication.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Trunk {
     pub name: String,
     pub addresses: Vec<String>,
+    /// Where outbound calls through this trunk are sent, "host:port" (UDP).
+    #[serde(default)]
+    pub outbound_proxy: Option<String>,
+    /// Seconds between OPTIONS pings to `outbound_proxy` (0 = no pinging).
+    #[serde(default)]
+    pub options_ping_secs: u32,
+    /// Register to the carrier, when the carrier wants it.
+    #[serde(default)]
+    pub register: Option<TrunkRegister>,
+}
+
+/// Outbound registration of this server to a carrier (refreshed before it expires).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkRegister {
+    /// The carrier's registrar, "host:port" (UDP).
+    pub registrar: String,
+    /// The carrier's SIP domain for the To/From URIs (default: the registrar's host).
+    #[serde(default)]
+    pub domain: Option<String>,
+    pub username: String,
+    /// The carrier's password for this account (sent only as a digest response).
+    pub password: String,
+    #[serde(default = "default_register_expires")]
+    pub expires_secs: u32,
+}
+
+fn default_register_expires() -> u32 {
+    3600
 }
 
 /// A dialled number (12345, 12319, …) and what it leads to.
@@ -135,6 +220,16 @@ pub struct Number {
     /// "24x7" or "working-hours" (the working calendar).
     #[serde(default = "default_hours")]
     pub hours: String,
+    /// Until call flows exist (issue 5): ring this long before answering…
+    #[serde(default)]
+    pub answer_after_ms: u32,
+    /// …and hang up this long after answering.
+    #[serde(default = "default_hangup_after")]
+    pub hangup_after_secs: u32,
+}
+
+fn default_hangup_after() -> u32 {
+    30
 }
 
 fn default_hours() -> String {
@@ -189,9 +284,19 @@ fn default_sl() -> u32 {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
+    /// The softphone's SIP user name (digits, letters, `.`, `-`, `_`).
     pub id: String,
     pub name: String,
-    pub password: String,
+    /// Clear-text password (demo and development). Prefer the two HA1 hashes below, which
+    /// `hotline sip-ha1` prints; either way only the hashes are kept in the store.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Hex MD5(user:realm:password) for `[sip].realm`.
+    #[serde(default)]
+    pub ha1_md5: Option<String>,
+    /// Hex SHA-256(user:realm:password) for `[sip].realm`.
+    #[serde(default)]
+    pub ha1_sha256: Option<String>,
     pub queues: Vec<String>,
     /// Become ready as soon as the softphone registers (desk phones).
     #[serde(default)]
@@ -345,7 +450,11 @@ impl Config {
         self.users
             .iter()
             .any(|u| u.token.as_deref().is_some_and(|t| t.starts_with("demo-")))
-            || self.agents.iter().any(|a| a.password.starts_with("demo-"))
+            || self.agents.iter().any(|a| {
+                a.password
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with("demo-"))
+            })
     }
 }
 

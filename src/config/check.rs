@@ -58,6 +58,7 @@ pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
 }
 
 fn check_server(c: &mut Checker) {
+    check_sip(c);
     let s = &c.config.server;
     if let Err(e) = s.rtp_range() {
         c.push("server", "server.rtp_ports".into(), e);
@@ -93,6 +94,45 @@ fn check_server(c: &mut Checker) {
                 "lists no address".into(),
             );
         }
+        if let Some(p) = &t.outbound_proxy {
+            if !is_host_port(p) {
+                c.push(
+                    "trunks",
+                    format!("trunks[{i}].outbound_proxy"),
+                    format!("{p:?} is not \"host:port\""),
+                );
+            }
+        }
+        if t.options_ping_secs > 0 && t.outbound_proxy.is_none() {
+            c.push(
+                "trunks",
+                format!("trunks[{i}].options_ping_secs"),
+                "pinging needs outbound_proxy (the address to ping)".into(),
+            );
+        }
+        if let Some(r) = &t.register {
+            if !is_host_port(&r.registrar) {
+                c.push(
+                    "trunks",
+                    format!("trunks[{i}].register.registrar"),
+                    format!("{:?} is not \"host:port\"", r.registrar),
+                );
+            }
+            if r.username.is_empty() {
+                c.push(
+                    "trunks",
+                    format!("trunks[{i}].register.username"),
+                    "is empty".into(),
+                );
+            }
+            if !(60..=86_400).contains(&r.expires_secs) {
+                c.push(
+                    "trunks",
+                    format!("trunks[{i}].register.expires_secs"),
+                    "must be between 60 and 86400".into(),
+                );
+            }
+        }
         for (j, a) in t.addresses.iter().enumerate() {
             if !is_ip_or_cidr(a) {
                 c.push(
@@ -102,6 +142,62 @@ fn check_server(c: &mut Checker) {
                 );
             }
         }
+    }
+}
+
+/// "host:port" with a host name or IP address (IPv6 in brackets) and a port.
+pub fn is_host_port(s: &str) -> bool {
+    if s.parse::<std::net::SocketAddr>().is_ok() {
+        return true;
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-')
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+        None => false,
+    }
+}
+
+fn check_sip(c: &mut Checker) {
+    let s = &c.config.sip;
+    let mut found: Vec<(&str, &str)> = Vec::new();
+    let mut bad = |key: &'static str, msg: &'static str| found.push((key, msg));
+    if s.realm.is_empty() || s.realm.contains(['"', '\\']) {
+        bad("realm", "must be non-empty and hold no quote or backslash");
+    }
+    if s.max_pending == 0 {
+        bad("max_pending", "must be at least 1");
+    }
+    if s.max_calls == 0 {
+        bad("max_calls", "must be at least 1");
+    }
+    if s.register_min_expires == 0 || s.register_min_expires > s.register_max_expires {
+        bad(
+            "register_min_expires",
+            "must be at least 1 and not above register_max_expires",
+        );
+    }
+    if s.max_contacts_per_user == 0 {
+        bad("max_contacts_per_user", "must be at least 1");
+    }
+    if s.nonce_lifetime_secs < 10 {
+        bad("nonce_lifetime_secs", "must be at least 10");
+    }
+    if s.min_se_secs < 90 {
+        bad("min_se_secs", "RFC 4028 does not allow less than 90");
+    }
+    if s.session_expires_secs < s.min_se_secs {
+        bad("session_expires_secs", "must not be below min_se_secs");
+    }
+    if !(1_500..=1_048_576).contains(&s.max_message_bytes) {
+        bad("max_message_bytes", "must be between 1500 and 1048576");
+    }
+    for (key, msg) in found {
+        c.push("sip", format!("sip.{key}"), msg.into());
     }
 }
 
@@ -195,19 +291,57 @@ fn check_people(c: &mut Checker) {
     let departments: HashSet<&str> = cfg.departments.iter().map(|d| d.id.as_str()).collect();
     c.unique("agents", "id", cfg.agents.iter().map(|a| a.id.as_str()));
     for (i, a) in cfg.agents.iter().enumerate() {
-        if a.id.is_empty() || !a.id.chars().all(|ch| ch.is_ascii_digit()) {
+        if a.id.is_empty()
+            || a.id.len() > 64
+            || !a
+                .id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_'))
+        {
             c.push(
                 "agents",
                 format!("agents[{i}].id"),
-                format!("{:?} must be digits (the agent's extension)", a.id),
+                format!(
+                    "{:?} must be the softphone user name: letters, digits, '.', '-', '_'",
+                    a.id
+                ),
             );
         }
-        if a.password.len() < 8 {
-            c.push(
+        let hex = |v: &Option<String>, len: usize| {
+            v.as_ref()
+                .is_some_and(|h| h.len() == len && h.chars().all(|ch| ch.is_ascii_hexdigit()))
+        };
+        match (&a.password, &a.ha1_md5, &a.ha1_sha256) {
+            (Some(p), None, None) => {
+                if p.len() < 8 {
+                    c.push(
+                        "agents",
+                        format!("agents[{i}].password"),
+                        "must be at least 8 characters".into(),
+                    );
+                }
+            }
+            (None, Some(_), Some(_)) => {
+                if !hex(&a.ha1_md5, 32) {
+                    c.push(
+                        "agents",
+                        format!("agents[{i}].ha1_md5"),
+                        "must be 32 hex digits (hotline sip-ha1 prints it)".into(),
+                    );
+                }
+                if !hex(&a.ha1_sha256, 64) {
+                    c.push(
+                        "agents",
+                        format!("agents[{i}].ha1_sha256"),
+                        "must be 64 hex digits (hotline sip-ha1 prints it)".into(),
+                    );
+                }
+            }
+            _ => c.push(
                 "agents",
                 format!("agents[{i}].password"),
-                "must be at least 8 characters".into(),
-            );
+                "give either password or both ha1_md5 and ha1_sha256".into(),
+            ),
         }
         for (j, q) in a.queues.iter().enumerate() {
             if !queues.contains(q.as_str()) {

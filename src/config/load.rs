@@ -17,7 +17,7 @@ pub struct Loaded {
 }
 
 /// Sections that hold one table.
-const TABLE_SECTIONS: &[&str] = &["server", "calendar", "deadlines"];
+const TABLE_SECTIONS: &[&str] = &["server", "sip", "calendar", "deadlines"];
 /// Sections that hold an array of tables.
 const ARRAY_SECTIONS: &[&str] = &[
     "trunks",
@@ -122,6 +122,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
         };
     }
     table!("server", server);
+    table!("sip", sip);
     table!("calendar", calendar);
     table!("deadlines", deadlines);
     macro_rules! array {

@@ -3,3 +3,5 @@
 //! authentication, and trunks. It knows nothing about queues or work orders.
 
 pub mod message;
+pub mod transport;
+pub mod trunk;

@@ -141,8 +141,11 @@ fn agent_in_unknown_queue_bad_id_and_short_password() {
 
     #[rustfmt::skip]
     let cases = [
-        ("id = \"2002\"", "id = \"20x2\"", "agents[4].id", "must be digits"),
+        ("id = \"2002\"", "id = \"20 2\"", "agents[4].id", "must be the softphone user name"),
+        ("id = \"2002\"", "id = \"agent@2\"", "agents[4].id", "must be the softphone user name"),
         ("password = \"demo-2001\"", "password = \"pw\"", "agents[3].password", "at least 8 characters"),
+        ("password = \"demo-2001\"", "ha1_md5 = \"00\"", "agents[3].password", "either password or both"),
+        ("password = \"demo-2001\"", "ha1_md5 = \"0123456789abcdef0123456789abcdef\"\nha1_sha256 = \"x\"", "agents[3].ha1_sha256", "64 hex digits"),
     ];
     edits_give_one("queues.toml", &cases);
 }

@@ -140,3 +140,49 @@ fn queue_timer_of_zero() {
     cfg.replace_nth("queues.toml", "ring_secs = 15", 0, "ring_secs = 0");
     cfg.assert_one("queues.toml", "queues[0].ring_secs", "more than 0");
 }
+
+// ----- [sip] and trunk options ----------------------------------------------------------------
+
+#[test]
+fn bad_sip_settings() {
+    #[rustfmt::skip]
+    let cases = [
+        ("realm = \"hotline\"", "realm = \"\"", "sip.realm", "non-empty"),
+        ("max_pending = 1024", "max_pending = 0", "sip.max_pending", "at least 1"),
+        ("min_se_secs = 90", "min_se_secs = 60", "sip.min_se_secs", "RFC 4028"),
+        ("register_min_expires = 60", "register_min_expires = 7200", "sip.register_min_expires", "not above"),
+        ("max_message_bytes = 65535", "max_message_bytes = 100", "sip.max_message_bytes", "between"),
+    ];
+    edits_give_one("hotline.toml", &cases);
+    edit_gives_one(
+        "hotline.toml",
+        "max_calls = 2000",
+        "max_cals = 2000",
+        "sip",
+        "unknown field `max_cals`",
+    );
+}
+
+#[test]
+fn bad_trunk_options() {
+    #[rustfmt::skip]
+    let cases = [
+        ("# outbound_proxy = \"192.0.2.10:5060\"", "outbound_proxy = \"192.0.2.10\"", "trunks[0].outbound_proxy", "host:port"),
+        ("# options_ping_secs = 30", "options_ping_secs = 30", "trunks[0].options_ping_secs", "needs outbound_proxy"),
+    ];
+    edits_give_one("hotline.toml", &cases);
+    let register = "[trunks.register]\nregistrar = \"carrier.example:5060\"\nusername = \"\"\npassword = \"x\"\nexpires_secs = 10\n\n[[numbers]]";
+    let cfg = Cfg::edited(
+        "hotline.toml",
+        "[[numbers]]\nnumber = \"12345\"",
+        &register.replace("[[numbers]]", "[[numbers]]\nnumber = \"12345\""),
+    );
+    let keys: Vec<String> = cfg.problems().into_iter().map(|p| p.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "trunks[0].register.username",
+            "trunks[0].register.expires_secs"
+        ]
+    );
+}

@@ -36,7 +36,7 @@ fn shipped_example_loads_with_the_demo_contract() {
         .map(|a| {
             (
                 a.id.as_str(),
-                a.password.as_str(),
+                a.password.as_deref().unwrap_or_default(),
                 a.queues.iter().map(String::as_str).collect(),
             )
         })

@@ -1,0 +1,182 @@
+//! sip/transport: UDP and TCP sockets on the configured address (IPv4 or IPv6, dual-stack when
+//! bound to `[::]`), stream framing, `received`/`rport` stamping (RFC 3581), where responses
+//! go (RFC 3261 §18.2.2), and the two inbound lanes that keep established calls flowing when
+//! new work is refused for overload. TLS and WebSocket slot in as further `Transport`s.
+
+mod tcp;
+mod udp;
+mod via;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::message::Message;
+
+pub use via::{response_target, salvage_response, stamp_received, unmap};
+
+/// A transport protocol. Reliable transports (TCP, later TLS and WS) run no retransmission
+/// timers (RFC 3261 §17).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    pub fn is_reliable(self) -> bool {
+        !matches!(self, Transport::Udp)
+    }
+
+    /// As written in a Via header.
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+
+    /// From a Via transport or a `transport=` URI parameter.
+    pub fn from_name(name: &str) -> Option<Transport> {
+        match name.to_ascii_uppercase().as_str() {
+            "UDP" => Some(Transport::Udp),
+            "TCP" => Some(Transport::Tcp),
+            _ => None,
+        }
+    }
+}
+
+/// The other end of a message: transport and socket address (IPv4-mapped IPv6 addresses are
+/// shown as IPv4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Peer {
+    pub transport: Transport,
+    pub addr: SocketAddr,
+}
+
+/// One parsed message from the network.
+#[derive(Debug)]
+pub struct Inbound {
+    pub msg: Message,
+    pub from: Peer,
+}
+
+/// Senders of the two inbound lanes.
+#[derive(Clone)]
+pub(crate) struct Lanes {
+    /// Responses and in-dialog requests (ACK, BYE, re-INVITE, CANCEL…): never refused; the
+    /// socket reader waits when the endpoint is behind.
+    pub priority: mpsc::Sender<Inbound>,
+    /// Out-of-dialog requests (new INVITEs, REGISTER, OPTIONS…): bounded; when full, the
+    /// reader answers 503 with Retry-After itself.
+    pub new_work: mpsc::Sender<Inbound>,
+    pub retry_after_secs: u32,
+    pub max_message: usize,
+    pub stats: Arc<TransportStats>,
+}
+
+/// Counters read by `/metrics` and the benchmarks.
+#[derive(Debug, Default)]
+pub struct TransportStats {
+    pub received: std::sync::atomic::AtomicU64,
+    pub sent: std::sync::atomic::AtomicU64,
+    pub malformed: std::sync::atomic::AtomicU64,
+    pub overload_503: std::sync::atomic::AtomicU64,
+}
+
+/// The receiving ends handed to the endpoint.
+pub struct InboundLanes {
+    pub priority: mpsc::Receiver<Inbound>,
+    pub new_work: mpsc::Receiver<Inbound>,
+}
+
+/// Sends messages; cheap to clone.
+#[derive(Clone)]
+pub struct Transports {
+    udp: Arc<UdpSocket>,
+    tcp: Arc<tcp::Connections>,
+    local: SocketAddr,
+    pub stats: Arc<TransportStats>,
+}
+
+/// Settings for [`Transports::bind`].
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    pub addr: SocketAddr,
+    pub max_pending: usize,
+    pub retry_after_secs: u32,
+    pub max_message: usize,
+}
+
+impl Transports {
+    /// Binds UDP and TCP on `cfg.addr` (the TCP port is the UDP port actually bound, so port 0
+    /// works for tests) and starts the readers.
+    pub async fn bind(cfg: &TransportConfig) -> std::io::Result<(Transports, InboundLanes)> {
+        let udp = Arc::new(UdpSocket::bind(cfg.addr).await?);
+        let local = udp.local_addr()?;
+        let listener = tokio::net::TcpListener::bind(local).await?;
+        let (ptx, prx) = mpsc::channel(cfg.max_pending.max(64) * 4);
+        let (ntx, nrx) = mpsc::channel(cfg.max_pending);
+        let stats = Arc::new(TransportStats::default());
+        let lanes = Lanes {
+            priority: ptx,
+            new_work: ntx,
+            retry_after_secs: cfg.retry_after_secs,
+            max_message: cfg.max_message,
+            stats: stats.clone(),
+        };
+        let tcp = Arc::new(tcp::Connections {
+            conns: Mutex::new(HashMap::new()),
+            lanes: lanes.clone(),
+        });
+        tokio::spawn(udp::read_loop(udp.clone(), lanes));
+        tokio::spawn(tcp::accept_loop(listener, tcp.clone()));
+        Ok((
+            Transports {
+                udp,
+                tcp,
+                local,
+                stats,
+            },
+            InboundLanes {
+                priority: prx,
+                new_work: nrx,
+            },
+        ))
+    }
+
+    /// The bound address (UDP and TCP share it).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Sends without waiting: UDP datagrams that the kernel cannot take now are dropped (the
+    /// transaction layer retransmits); TCP opens a connection when none exists to the peer.
+    pub fn send(&self, to: Peer, msg: &Message) {
+        let bytes = msg.to_bytes();
+        self.send_bytes(to, bytes);
+    }
+
+    pub fn send_bytes(&self, to: Peer, bytes: Vec<u8>) {
+        self.stats
+            .sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match to.transport {
+            Transport::Udp => {
+                let addr = udp::outbound_addr(self.local, to.addr);
+                if let Err(e) = self.udp.try_send_to(&bytes, addr) {
+                    tracing::debug!(%addr, error = %e, "UDP send failed");
+                }
+            }
+            Transport::Tcp => self.tcp.send(to.addr, bytes),
+        }
+    }
+
+    /// TCP connections open now.
+    pub fn tcp_connections(&self) -> usize {
+        self.tcp.len()
+    }
+}
