@@ -2,6 +2,8 @@
 //! RFC 3261 transactions and timers, dialogs and session timers, the registrar with digest
 //! authentication, and trunks. It knows nothing about queues or work orders.
 
+pub mod auth;
 pub mod message;
+pub mod registrar;
 pub mod transport;
 pub mod trunk;

@@ -32,7 +32,7 @@ impl Transport {
     }
 
     /// As written in a Via header.
-    pub fn via_name(self) -> &'static str {
+    pub fn via_token(self) -> &'static str {
         match self {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
