@@ -3,3 +3,4 @@
 //! authentication, and trunks. It knows nothing about queues or work orders.
 
 pub mod message;
+pub mod transaction;
