@@ -2,3 +2,5 @@
 //! state machines, matching, the 2xx retransmission service, failure paths and a scale run.
 mod harness;
 mod invite_client;
+mod invite_server;
+mod non_invite_client;

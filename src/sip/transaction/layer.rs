@@ -264,12 +264,12 @@ impl TransactionLayer {
         self.servers.get(key).map(|tx| tx.state)
     }
 
-    /// The armed timers of a transaction with their deadlines, earliest first; for an INVITE
-    /// server key this includes the 2xx retransmission timers.
+    /// The armed timers of a transaction with their deadlines, in the order they will fire;
+    /// for an INVITE server key this includes the timers of the 2xx retransmission.
     pub fn armed_timers(&self, key: &Key) -> Vec<(TimerName, Instant)> {
-        let mut v = match key {
-            Key::Client(k) => self.clients.get(k).map(|t| t.armed.list()),
-            Key::Server(k) => self.servers.get(k).map(|t| t.armed.list()),
+        let mut v: Vec<_> = match key {
+            Key::Client(k) => self.clients.get(k).map(|t| t.armed.list().collect()),
+            Key::Server(k) => self.servers.get(k).map(|t| t.armed.list().collect()),
         }
         .unwrap_or_default();
         if let Key::Server(k) = key {
@@ -277,8 +277,9 @@ impl TransactionLayer {
                 v.extend(w.armed.list());
             }
         }
-        v.sort_by_key(|&(_, at)| at);
-        v
+        // In firing order: deadline, then the order they were armed in.
+        v.sort_by_key(|&(_, id)| id);
+        v.into_iter().map(|(name, (at, _))| (name, at)).collect()
     }
 
     fn on_response(&mut self, msg: Message, now: Instant) {

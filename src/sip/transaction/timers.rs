@@ -40,11 +40,9 @@ impl Armed {
         }
     }
 
-    /// Name and deadline of every armed timer.
-    pub(super) fn list(&self) -> Vec<(TimerName, Instant)> {
-        let mut v: Vec<_> = self.0.iter().map(|&(n, (at, _))| (n, at)).collect();
-        v.sort_by_key(|&(_, at)| at);
-        v
+    /// Every armed timer with its id.
+    pub(super) fn list(&self) -> impl Iterator<Item = (TimerName, TimerId)> + '_ {
+        self.0.iter().copied()
     }
 }
 
