@@ -5,5 +5,6 @@
 pub mod auth;
 pub mod message;
 pub mod registrar;
+pub mod transaction;
 pub mod transport;
 pub mod trunk;
