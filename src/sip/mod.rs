@@ -2,4 +2,5 @@
 //! RFC 3261 transactions and timers, dialogs and session timers, the registrar with digest
 //! authentication, and trunks. It knows nothing about queues or work orders.
 
+pub mod dialog;
 pub mod message;
