@@ -22,6 +22,8 @@ pub mod timer;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_timer;
 
 use crate::sip::message::{Contacts, HeaderError, Message, Method, NameAddr, Uri};
 

@@ -359,8 +359,9 @@ impl Dialog {
     }
 
     /// Session-timer headers for an INVITE or UPDATE we send in the dialog: the current
-    /// interval with the refresher unchanged (expressed in this transaction's roles), or a
-    /// fresh request for a timer when none runs and the config says `always`.
+    /// interval (raised to our Min-SE after a 422) with the refresher unchanged (expressed in
+    /// this transaction's roles), or a fresh request for a timer when none runs and the
+    /// config says `always`.
     pub(super) fn add_timer_headers(&self, req: &mut Message) {
         match &self.timer {
             Some(t) => {
@@ -368,7 +369,8 @@ impl Dialog {
                     TimerSide::Local => Refresher::Uac,
                     TimerSide::Remote => Refresher::Uas,
                 };
-                add_to_request(req, &self.timer_config, t.interval, Some(refresher));
+                let interval = t.interval.max(self.timer_config.min_se);
+                add_to_request(req, &self.timer_config, interval, Some(refresher));
             }
             None if self.timer_config.always => {
                 let se = self.timer_config.session_expires;
@@ -408,7 +410,6 @@ impl Dialog {
         if code == 422 {
             self.timer_config = self.timer_config.raised_by_422(response);
         }
-        let min_se = self.timer_config.min_se;
         let Some(timer) = self.timer.as_mut() else {
             return;
         };
@@ -416,10 +417,9 @@ impl Dialog {
             return;
         }
         let pause = match code {
-            422 => {
-                timer.interval = timer.interval.max(min_se);
-                Duration::ZERO
-            }
+            // The next request asks for the raised Min-SE (see `add_timer_headers`); the
+            // current period keeps the interval last agreed.
+            422 => Duration::ZERO,
             491 if self.role == Role::Uac => Duration::from_millis(3000),
             491 => Duration::from_millis(1000),
             _ => return,
