@@ -23,6 +23,10 @@ pub mod timer;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_builders;
+#[cfg(test)]
+mod tests_set;
+#[cfg(test)]
 mod tests_timer;
 
 use crate::sip::message::{Contacts, HeaderError, Message, Method, NameAddr, Uri};
