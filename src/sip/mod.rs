@@ -3,6 +3,7 @@
 //! authentication, and trunks. It knows nothing about queues or work orders.
 
 pub mod auth;
+pub mod dialog;
 pub mod message;
 pub mod registrar;
 pub mod transaction;
