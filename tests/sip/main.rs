@@ -1,4 +1,5 @@
 //! SIP message tests: the RFC 4475 and RFC 5118 torture corpora, hand-written messages,
 //! a differential oracle against rsip, and property tests that nothing panics.
+mod ipv6;
 mod support;
 mod torture;
