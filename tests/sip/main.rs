@@ -1,2 +1,7 @@
-//! SIP signalling tests: parser against the RFC 4475 torture corpus.
+//! SIP message tests: the RFC 4475 and RFC 5118 torture corpora, hand-written messages,
+//! a differential oracle against rsip, and property tests that nothing panics.
+mod ipv6;
+mod message;
+mod rsip_oracle;
+mod support;
 mod torture;

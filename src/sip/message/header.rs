@@ -3,6 +3,7 @@
 //! the stored text, tolerant of the linear white space RFC 3261 allows around separators.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use super::params::{fmt_params, parse_params, quoted_end, skip_ws, Params};
 use super::uri::{split_hostport, Uri};
@@ -45,16 +46,19 @@ impl Via {
         }
         let rest = &s[i..];
         let end = rest.find(';').unwrap_or(rest.len());
-        let sent_by: String = rest[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        if sent_by.is_empty() {
-            return Err("missing sent-by");
-        }
+        let sent_by = sent_by_text(&rest[..end])?;
         let (host, port) = split_hostport(&sent_by).map_err(|e| e.0)?;
         let params = parse_params(&rest[end..]).map_err(|e| e.0)?;
         if let Some(branch) = params.get("branch") {
             if branch.is_none_or(str::is_empty) {
                 return Err("empty branch");
             }
+        }
+        if let Some(received) = params.get("received") {
+            received.and_then(parse_received).ok_or("bad received")?;
+        }
+        if let Some(Some(rport)) = params.get("rport") {
+            parse_port(rport).ok_or("bad rport")?;
         }
         Ok(Via {
             transport: parts[2].to_ascii_uppercase(),
@@ -73,6 +77,24 @@ impl Via {
         self.branch().is_some_and(|b| b.starts_with("z9hG4bK"))
     }
 
+    /// The `received` parameter (RFC 3261 §18.2.1) as an address. An IPv6 address is accepted
+    /// with or without brackets (RFC 5118 §4.5).
+    pub fn received(&self) -> Option<IpAddr> {
+        self.params
+            .get("received")
+            .flatten()
+            .and_then(parse_received)
+    }
+
+    /// The `rport` parameter (RFC 3581): `None` when absent, `Some(None)` when present without a
+    /// value (a request asking for it), `Some(Some(port))` once a server has filled it in.
+    pub fn rport(&self) -> Option<Option<u16>> {
+        match self.params.get("rport")? {
+            None => Some(None),
+            Some(p) => parse_port(p).map(Some),
+        }
+    }
+
     pub fn sent_by(&self) -> String {
         match self.port {
             Some(p) => format!("{}:{p}", self.host),
@@ -86,6 +108,51 @@ impl fmt::Display for Via {
         write!(f, "SIP/2.0/{} {}", self.transport, self.sent_by())?;
         fmt_params(f, &self.params)
     }
+}
+
+/// The sent-by text between the protocol and the parameters: `host [ ":" port ]`, with the
+/// linear white space RFC 3261's `COLON` allows around the colon and none elsewhere.
+fn sent_by_text(s: &str) -> Result<String, &'static str> {
+    let s = s.trim_matches([' ', '\t']);
+    if s.is_empty() {
+        return Err("missing sent-by");
+    }
+    const WS: [char; 2] = [' ', '\t'];
+    let colon = match s.find(']') {
+        Some(close) if s.starts_with('[') => s[close..].find(':').map(|c| close + c),
+        _ => s.find(':'),
+    };
+    let joined = match colon {
+        Some(c) => format!(
+            "{}:{}",
+            s[..c].trim_end_matches(WS),
+            s[c + 1..].trim_start_matches(WS)
+        ),
+        None => s.to_string(),
+    };
+    if joined.contains(WS) {
+        return Err("white space inside sent-by");
+    }
+    Ok(joined)
+}
+
+fn parse_port(s: &str) -> Option<u16> {
+    if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// An IPv4 or IPv6 address, the latter with or without brackets.
+fn parse_received(s: &str) -> Option<IpAddr> {
+    let bare = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    if let Ok(ip) = bare.parse() {
+        return Some(ip);
+    }
+    super::uri::parse_ipv6_tolerant(bare).map(IpAddr::V6)
 }
 
 /// `["display"] <uri> ;params` or `uri ;params` (From, To, Contact, Route, …).
@@ -164,7 +231,16 @@ impl NameAddr {
 impl fmt::Display for NameAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(d) = &self.display {
-            write!(f, "\"{}\" ", d.replace('\\', "\\\\").replace('"', "\\\""))?;
+            f.write_str("\"")?;
+            for c in d.chars() {
+                match c {
+                    // CR and LF cannot be escaped (RFC 3261 quoted-pair) and would end the line.
+                    '\r' | '\n' => f.write_str(" ")?,
+                    '"' | '\\' | '\0'..='\x1f' | '\x7f' => write!(f, "\\{c}")?,
+                    _ => write!(f, "{c}")?,
+                }
+            }
+            f.write_str("\" ")?;
         }
         write!(f, "<{}>", self.uri)?;
         fmt_params(f, &self.params)
@@ -204,11 +280,15 @@ impl CSeq {
         let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
             return Err("expected '<number> <method>'");
         };
-        if n.len() > 10 || !n.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("sequence number is not a 32-bit number");
+        if !n.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("sequence number is not a number");
+        }
+        let n = n.trim_start_matches('0');
+        if n.len() > 10 {
+            return Err("sequence number must be below 2^31");
         }
         // RFC 3261 §8.1.1.5: less than 2**31.
-        let seq: u64 = n.parse().map_err(|_| "bad sequence number")?;
+        let seq: u64 = n.parse().unwrap_or(0);
         if seq >= 1 << 31 {
             return Err("sequence number must be below 2^31");
         }
@@ -237,12 +317,16 @@ pub enum Contacts {
 
 /// Parses a decimal delta-seconds value (Expires, Min-Expires, Max-Forwards, …) up to u32::MAX.
 pub fn parse_delta(s: &str) -> Result<u32, &'static str> {
-    let s = s.trim();
-    if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    let s = s.trim_matches([' ', '\t']);
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err("not a number");
     }
+    let s = s.trim_start_matches('0');
+    if s.len() > 10 {
+        return Err("number too large");
+    }
     s.parse::<u64>()
-        .ok()
-        .and_then(|v| u32::try_from(v).ok())
-        .ok_or("number too large")
+        .unwrap_or(0)
+        .try_into()
+        .map_err(|_| "number too large")
 }

@@ -5,10 +5,12 @@
 
 mod build;
 pub use build::{new_branch, new_call_id, new_tag, reason_phrase};
+pub mod date;
 pub mod header;
 pub mod params;
 pub mod parse;
 pub mod uri;
+mod validate;
 
 use std::fmt;
 
@@ -374,60 +376,10 @@ impl Message {
             .collect()
     }
 
-    /// Checks a request the way a UAS must before acting on it (RFC 3261 §8.2): the mandatory
-    /// headers parse, the CSeq method matches, single-value headers are not repeated, the
-    /// Request-URI carries no headers. `Err` carries the status code to answer with (400, 505,
-    /// 416) and the reason phrase.
-    pub fn validate_request(&self) -> Result<(), (u16, String)> {
-        let StartLine::Request {
-            method,
-            uri,
-            version,
-        } = &self.start
-        else {
-            return Ok(());
-        };
-        let bad = |e: HeaderError| (400, format!("Bad {}: {}", e.header, e.reason));
-        if !version.eq_ignore_ascii_case("SIP/2.0") {
-            return Err((505, "Version Not Supported".into()));
-        }
-        self.vias().map_err(bad)?;
-        for name in [
-            "From",
-            "To",
-            "Call-ID",
-            "CSeq",
-            "Max-Forwards",
-            "Content-Type",
-        ] {
-            if self.header_lines(name).count() > 1 {
-                return Err((400, format!("Bad {name}: repeated")));
-            }
-        }
-        self.from().map_err(bad)?;
-        self.to().map_err(bad)?;
-        self.call_id().map_err(bad)?;
-        let cseq = self.cseq().map_err(bad)?;
-        if &cseq.method != method {
-            return Err((
-                400,
-                "Bad CSeq: method does not match the request line".into(),
-            ));
-        }
-        self.max_forwards().map_err(bad)?;
-        if let Uri::Sip(u) = uri {
-            if u.headers.is_some() {
-                return Err((400, "Bad Request-URI: headers not allowed".into()));
-            }
-        }
-        if matches!(method, Method::Register | Method::Invite) {
-            self.contacts().map_err(bad)?;
-        }
-        self.expires().map_err(bad)?;
-        Ok(())
-    }
-
-    /// Writes the message; Content-Length is always written from the body's real length.
+    /// Writes the message. Content-Length is always written from the body's real length, in
+    /// the place of the first Content-Length line (at the end if there was none). A CR or LF
+    /// inside a header value or the reason phrase is written as a space, so a value built from
+    /// outside data cannot inject header lines.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(512 + self.body.len());
         use std::io::Write;
@@ -437,26 +389,48 @@ impl Message {
                 uri,
                 version,
             } => {
-                let _ = write!(out, "{method} {uri} {version}\r\n");
+                push_line_safe(&mut out, &format!("{method} {uri} {version}"));
+                out.extend_from_slice(b"\r\n");
             }
             StartLine::Response {
                 version,
                 code,
                 reason,
             } => {
-                let _ = write!(out, "{version} {code} {reason}\r\n");
+                let _ = write!(out, "{version} {code} ");
+                push_line_safe(&mut out, reason);
+                out.extend_from_slice(b"\r\n");
             }
         }
+        let mut length_written = false;
         for h in &self.headers {
             if h.name.eq_ignore_ascii_case("Content-Length") {
+                if !length_written {
+                    let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+                    length_written = true;
+                }
                 continue;
             }
-            let _ = write!(out, "{}: {}\r\n", h.name, h.value);
+            push_line_safe(&mut out, &h.name);
+            out.extend_from_slice(b": ");
+            push_line_safe(&mut out, &h.value);
+            out.extend_from_slice(b"\r\n");
         }
-        let _ = write!(out, "Content-Length: {}\r\n\r\n", self.body.len());
+        if !length_written {
+            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+        }
+        out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&self.body);
         out
     }
+}
+
+/// Appends text with CR and LF replaced by spaces.
+fn push_line_safe(out: &mut Vec<u8>, text: &str) {
+    out.extend(
+        text.bytes()
+            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
 }
 
 impl fmt::Display for Message {

@@ -28,7 +28,7 @@ pub fn parse_datagram(buf: &[u8]) -> Result<Message, ParseError> {
     }
     let buf = skip_leading_crlf(buf);
     let head_end =
-        find_head_end(buf).ok_or(ParseError::Framing("header section not terminated"))?;
+        find_head_end(buf, 0).ok_or(ParseError::Framing("header section not terminated"))?;
     let (start, headers) = parse_head(&buf[..head_end.0])?;
     let rest = &buf[head_end.1..];
     let body = match content_length(&headers)? {
@@ -56,10 +56,25 @@ pub enum Frame {
 }
 
 /// Cuts a byte stream into messages.
+///
+/// The header section is searched for incrementally and, once found, parsed only once while
+/// the body arrives, so a peer trickling bytes one at a time costs linear work, not quadratic.
 #[derive(Debug)]
 pub struct StreamFramer {
     buf: Vec<u8>,
     max: usize,
+    /// Offset from which the search for the end of the header section resumes.
+    scanned: usize,
+    /// The parsed head of the message whose body is still arriving.
+    head: Option<PendingHead>,
+}
+
+#[derive(Debug)]
+struct PendingHead {
+    start: StartLine,
+    headers: Vec<Header>,
+    body_start: usize,
+    total: usize,
 }
 
 impl Default for StreamFramer {
@@ -73,6 +88,8 @@ impl StreamFramer {
         StreamFramer {
             buf: Vec::with_capacity(4096),
             max,
+            scanned: 0,
+            head: None,
         }
     }
 
@@ -88,42 +105,67 @@ impl StreamFramer {
     /// The next complete frame, `Ok(None)` when more bytes are needed. An error means the
     /// stream cannot be resynchronised and should be closed.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, ParseError> {
-        if self.buf.starts_with(b"\r\n\r\n") {
-            self.buf.drain(..4);
-            return Ok(Some(Frame::Ping));
-        }
-        let skipped = self.buf.len() - skip_leading_crlf(&self.buf).len();
-        if skipped > 0 && skipped == self.buf.len() {
-            // Only CRLFs so far: keep them until we know whether they are a ping.
-            return Ok(None);
-        }
-        if skipped > 0 {
-            self.buf.drain(..skipped);
-        }
-        let Some((head_len, body_start)) = find_head_end(&self.buf) else {
-            if self.buf.len() > self.max {
+        if self.head.is_none() {
+            if let Some(ping) = self.between_messages() {
+                return Ok(ping);
+            }
+            let Some((head_len, body_start)) = find_head_end(&self.buf, self.scanned) else {
+                if self.buf.len() > self.max {
+                    return Err(ParseError::TooLarge(self.max));
+                }
+                // The terminator may straddle the next push: resume a little before the end.
+                self.scanned = self.buf.len().saturating_sub(2);
+                return Ok(None);
+            };
+            let (start, headers) = parse_head(&self.buf[..head_len])?;
+            let len = content_length(&headers)?.unwrap_or(0);
+            let total = body_start
+                .checked_add(len)
+                .ok_or(ParseError::Framing("Content-Length too large"))?;
+            if total > self.max {
                 return Err(ParseError::TooLarge(self.max));
             }
+            self.head = Some(PendingHead {
+                start,
+                headers,
+                body_start,
+                total,
+            });
+        }
+        let Some(head) = self.head.take_if(|h| h.total <= self.buf.len()) else {
             return Ok(None);
         };
-        let (start, headers) = parse_head(&self.buf[..head_len])?;
-        let len = content_length(&headers)?.unwrap_or(0);
-        let total = body_start
-            .checked_add(len)
-            .ok_or(ParseError::Framing("Content-Length too large"))?;
-        if total > self.max {
-            return Err(ParseError::TooLarge(self.max));
-        }
-        if self.buf.len() < total {
-            return Ok(None);
-        }
-        let body = self.buf[body_start..total].to_vec();
-        self.buf.drain(..total);
+        let body = self.buf[head.body_start..head.total].to_vec();
+        self.buf.drain(..head.total);
+        self.scanned = 0;
         Ok(Some(Frame::Message(Box::new(Message {
-            start,
-            headers,
+            start: head.start,
+            headers: head.headers,
             body,
         }))))
+    }
+
+    /// Handles what may come between messages: a CRLFCRLF ping (returned), a lone CRLF or LF
+    /// (dropped), or the first bytes of a ping (`Some(None)`: wait for the rest).
+    fn between_messages(&mut self) -> Option<Option<Frame>> {
+        const PING: &[u8] = b"\r\n\r\n";
+        loop {
+            if self.buf.starts_with(PING) {
+                self.buf.drain(..PING.len());
+                self.scanned = 0;
+                return Some(Some(Frame::Ping));
+            }
+            if !self.buf.is_empty() && PING.starts_with(&self.buf) {
+                return Some(None);
+            }
+            let stray = match self.buf.as_slice() {
+                [b'\r', b'\n', ..] => 2,
+                [b'\n', ..] => 1,
+                _ => return None,
+            };
+            self.buf.drain(..stray);
+            self.scanned = 0;
+        }
     }
 }
 
@@ -134,36 +176,42 @@ fn skip_leading_crlf(mut b: &[u8]) -> &[u8] {
     b
 }
 
-/// (end of the last header line, start of the body): the first blank line.
-fn find_head_end(b: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\n' {
-            if b.get(i + 1) == Some(&b'\n') {
-                return Some((i, i + 2));
-            }
-            if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
-                return Some((i, i + 3));
-            }
+/// (end of the last header line, start of the body): the first blank line at or after `from`.
+fn find_head_end(b: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut i = from;
+    while let Some(off) = b.get(i..)?.iter().position(|&c| c == b'\n') {
+        i += off;
+        if b.get(i + 1) == Some(&b'\n') {
+            return Some((i, i + 2));
+        }
+        if b.get(i + 1..i + 3) == Some(b"\r\n") {
+            return Some((i, i + 3));
         }
         i += 1;
     }
     None
 }
 
+const SP_HT: [char; 2] = [' ', '\t'];
+
 fn parse_head(head: &[u8]) -> Result<(StartLine, Vec<Header>), ParseError> {
-    let text = std::str::from_utf8(head)
+    let first_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    let first = std::str::from_utf8(&head[..first_end])
+        .map_err(|_| ParseError::StartLine("start line is not UTF-8"))?;
+    let start = parse_start_line(first.strip_suffix('\r').unwrap_or(first))?;
+    let rest = head.get(first_end + 1..).unwrap_or_default();
+    let text = std::str::from_utf8(rest)
         .map_err(|_| ParseError::HeaderSyntax("header section is not UTF-8"))?;
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let first = lines.next().unwrap_or_default();
-    let start = parse_start_line(first)?;
     let mut headers: Vec<Header> = Vec::with_capacity(16);
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
+    if text.is_empty() {
+        return Ok((start, headers));
+    }
+    for line in text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)) {
+        if line.starts_with(SP_HT) {
             let last = headers.last_mut().ok_or(ParseError::HeaderSyntax(
                 "continuation line before any header",
             ))?;
-            let more = line.trim();
+            let more = line.trim_matches(SP_HT);
             if !more.is_empty() {
                 if !last.value.is_empty() {
                     last.value.push(' ');
@@ -172,26 +220,52 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Vec<Header>), ParseError> {
             }
             continue;
         }
+        if let Some(last) = headers.last() {
+            check_value(&last.value)?;
+        }
         let colon = line
             .find(':')
             .ok_or(ParseError::HeaderSyntax("header line without ':'"))?;
-        let name = line[..colon].trim_end_matches([' ', '\t']);
+        let name = line[..colon].trim_end_matches(SP_HT);
         if !is_token(name) {
             return Err(ParseError::HeaderSyntax("bad header name"));
         }
-        if line.bytes().any(|b| b == 0 || (b < b' ' && b != b'\t')) {
-            return Err(ParseError::HeaderSyntax("control character in header"));
-        }
         headers.push(Header {
             name: canonical_name(name).into_owned(),
-            value: line[colon + 1..].trim().to_string(),
+            value: line[colon + 1..].trim_matches(SP_HT).to_string(),
         });
+    }
+    if let Some(last) = headers.last() {
+        check_value(&last.value)?;
     }
     Ok((start, headers))
 }
 
+/// A header value (continuations folded) may hold a control character only as a quoted-pair
+/// inside a quoted string (RFC 3261 §25.1: `quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)`);
+/// RFC 4475's `intmeth` carries escaped BEL, NUL and DEL in a display name.
+fn check_value(value: &str) -> Result<(), ParseError> {
+    let b = value.as_bytes();
+    let (mut i, mut quoted) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'"' => quoted = !quoted,
+            b'\\' if quoted => i += 1,
+            c if (c < b' ' && c != b'\t') || c == 0x7f => {
+                return Err(ParseError::HeaderSyntax("control character in header"))
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
-    if line.starts_with("SIP/") {
+    if line
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+    {
         let mut it = line.splitn(3, ' ');
         let version = it.next().unwrap_or_default();
         let code = it
@@ -264,16 +338,19 @@ fn content_length(headers: &[Header]) -> Result<Option<usize>, ParseError> {
         if found.is_some() || h.value.contains(',') {
             return Err(ParseError::Framing("more than one Content-Length"));
         }
-        let v = h.value.trim();
-        if v.is_empty() || v.len() > 9 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        let v = h.value.as_str();
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ParseError::Framing(
                 "Content-Length is not a non-negative number",
             ));
         }
-        found = Some(
-            v.parse()
-                .map_err(|_| ParseError::Framing("bad Content-Length"))?,
-        );
+        // Leading zeros are legal (`0068`); more than nine significant digits is never a
+        // length this server could hold.
+        let digits = v.trim_start_matches('0');
+        if digits.len() > 9 {
+            return Err(ParseError::Framing("Content-Length too large"));
+        }
+        found = Some(digits.parse().unwrap_or(0));
     }
     Ok(found)
 }

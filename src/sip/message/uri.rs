@@ -186,7 +186,7 @@ pub(crate) fn split_hostport(s: &str) -> Result<(String, Option<u16>), UriError>
             .find(']')
             .ok_or(UriError("unterminated IPv6 reference"))?;
         let addr = &rest[..close];
-        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+        if parse_ipv6_tolerant(addr).is_none() {
             return Err(UriError("bad IPv6 address"));
         }
         let after = &rest[close + 1..];
@@ -227,6 +227,19 @@ pub(crate) fn split_hostport(s: &str) -> Result<(String, Option<u16>), UriError>
         }
     };
     Ok((host, port))
+}
+
+/// An IPv6 address, also in the form RFC 3261's ABNF (inherited from RFC 2373) allows and
+/// RFC 4291 does not: three colons before an embedded IPv4 address, `2001:db8:::192.0.2.1`.
+/// RFC 5118 §4.10 asks implementations to tolerate both; the text is kept as received.
+pub fn parse_ipv6_tolerant(s: &str) -> Option<std::net::Ipv6Addr> {
+    if let Ok(ip) = s.parse() {
+        return Some(ip);
+    }
+    let pos = s.rfind(":::")?;
+    let v4 = &s[pos + 3..];
+    v4.parse::<std::net::Ipv4Addr>().ok()?;
+    format!("{}{}", &s[..pos + 2], v4).parse().ok()
 }
 
 fn check_escapes(s: &str) -> Result<(), UriError> {
