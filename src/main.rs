@@ -76,6 +76,19 @@ enum Cmd {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Print the digest HA1 hashes of a softphone password, for `ha1_md5` / `ha1_sha256` in the
+    /// agents' configuration (so the password itself need not be written down).
+    SipHa1 {
+        /// The agent's SIP user name (its id).
+        #[arg(long)]
+        user: String,
+        /// The digest realm (`[sip].realm`, default "hotline").
+        #[arg(long, default_value = "hotline")]
+        realm: String,
+        /// The password; read from the environment to keep it out of shell history.
+        #[arg(long, env = "HOTLINE_SIP_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -97,6 +110,16 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Cmd::CheckConfig { config } => return check_config(&config.config),
+        Cmd::SipHa1 {
+            user,
+            realm,
+            password,
+        } => {
+            let ha1 = hotline::sip::auth::Ha1::from_password(&user, &realm, &password);
+            println!("ha1_md5 = \"{}\"", ha1.md5.unwrap_or_default());
+            println!("ha1_sha256 = \"{}\"", ha1.sha256.unwrap_or_default());
+            return ExitCode::SUCCESS;
+        }
         Cmd::Serve { config, overrides } => rt.block_on(serve(&config.config, overrides)),
         Cmd::Migrate { config, overrides } => rt.block_on(migrate(&config.config, overrides)),
     };
@@ -253,12 +276,26 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         );
     }
     let store = open_store(&c).await?;
+    let credentials = store
+        .sip_credentials(&c.sip.realm)
+        .await
+        .context("loading softphone credentials")?;
+    let sip_cfg = hotline::sip::endpoint::EndpointConfig::new(
+        c.sip.clone(),
+        c.server.sip_addr,
+        c.numbers.clone(),
+        c.trunks.clone(),
+    );
+    let sip = hotline::sip::server::start(sip_cfg, Box::new(credentials))
+        .await
+        .with_context(|| format!("binding SIP on {}", c.server.sip_addr))?;
     let http_addr = c.server.http_addr;
     let listener = tokio::net::TcpListener::bind(http_addr)
         .await
         .with_context(|| format!("binding HTTP on {http_addr}"))?;
     tracing::info!(
         http = %listener.local_addr()?,
+        sip = %sip.local_addr(),
         database = store.kind(),
         "hotline serving"
     );

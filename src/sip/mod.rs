@@ -4,8 +4,10 @@
 
 pub mod auth;
 pub mod dialog;
+pub mod endpoint;
 pub mod message;
 pub mod registrar;
+pub mod server;
 pub mod transaction;
 pub mod transport;
 pub mod trunk;

@@ -4,6 +4,7 @@
 use super::{with_db, Cache, Store, StoreError};
 use crate::cases::model::{Category, Department, GridCell};
 use crate::config::Config;
+use crate::sip::auth::Ha1;
 
 impl Store {
     /// Writes the configured departments, grid cells and agents into the store (insert or
@@ -47,20 +48,50 @@ impl Store {
                 .await?;
             }
             for a in &config.agents {
+                let ha1 = agent_ha1(a, &config.sip.realm);
                 sqlx::query(
-                    "INSERT INTO agents (id, name, queues, active) VALUES ($1, $2, $3, TRUE)
+                    "INSERT INTO agents (id, name, queues, active, sip_realm, sip_ha1_md5,
+                       sip_ha1_sha256) VALUES ($1, $2, $3, TRUE, $4, $5, $6)
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, queues = excluded.queues,
-                       active = TRUE",
+                       active = TRUE, sip_realm = excluded.sip_realm,
+                       sip_ha1_md5 = excluded.sip_ha1_md5, sip_ha1_sha256 = excluded.sip_ha1_sha256",
                 )
                 .bind(&a.id)
                 .bind(&a.name)
                 .bind(a.queues.join(","))
+                .bind(&config.sip.realm)
+                .bind(&ha1.md5)
+                .bind(&ha1.sha256)
                 .execute(&mut *tx)
                 .await?;
             }
             tx.commit().await?;
         });
         self.reload_cache().await
+    }
+
+    /// Softphone credentials of the active agents for `realm`: user name → HA1 hashes.
+    pub async fn sip_credentials(
+        &self,
+        realm: &str,
+    ) -> Result<std::collections::HashMap<String, Ha1>, StoreError> {
+        let rows: Vec<(String, Option<String>, Option<String>)> = with_db!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT id, sip_ha1_md5, sip_ha1_sha256 FROM agents
+                 WHERE active AND sip_realm = $1",
+            )
+            .bind(realm)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, md5, sha)| {
+                Ha1::from_hex(md5.as_deref(), sha.as_deref())
+                    .ok()
+                    .map(|h| (id, h))
+            })
+            .collect())
     }
 
     pub(super) async fn reload_cache(&self) -> Result<(), StoreError> {
@@ -122,5 +153,19 @@ impl Store {
     pub(crate) fn has_grid_cell(&self, code: &str) -> bool {
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
         cache.grid_cells.contains_key(code)
+    }
+}
+
+/// The HA1 hashes of an agent's softphone account: computed from a configured password, or
+/// taken as configured.
+pub fn agent_ha1(agent: &crate::config::AgentConfig, realm: &str) -> Ha1 {
+    match &agent.password {
+        Some(p) => Ha1::from_password(&agent.id, realm, p),
+        None => {
+            Ha1::from_hex(agent.ha1_md5.as_deref(), agent.ha1_sha256.as_deref()).unwrap_or(Ha1 {
+                md5: None,
+                sha256: None,
+            })
+        }
     }
 }

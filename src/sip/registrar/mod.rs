@@ -123,9 +123,21 @@ pub struct RegisterOutcome {
     pub user: Option<String>,
 }
 
-enum Auth {
+/// The result of checking a request's Digest credentials ([`Registrar::authenticate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Right credentials for this user.
     Ok(String),
-    Challenge { stale: bool },
+    /// No usable credentials (none for our realm, or a nonce we did not issue), or a stale
+    /// nonce / repeated nonce count with otherwise right credentials (`stale: true`).
+    Challenge {
+        stale: bool,
+    },
+    /// Wrong password or unknown user — the two are indistinguishable on purpose. REGISTER
+    /// answers it with a fresh challenge, INVITE with 403. Counted by the failure limit.
+    Rejected,
+    /// The source has failed too often; answer 403 without checking.
+    Blocked,
     Malformed(AuthError),
 }
 
@@ -209,14 +221,9 @@ impl Registrar {
         }
         let user = match self.authenticate(req, source, now) {
             Auth::Ok(user) => user,
-            Auth::Challenge { stale } => {
-                let mut res = answer(401, None);
-                let nonce = self.nonces.issue(now);
-                for c in challenges(&self.config.realm, &nonce, self.nonces.opaque(), stale) {
-                    res.push_header("WWW-Authenticate", c.to_string());
-                }
-                return outcome(res, None);
-            }
+            Auth::Blocked => return outcome(answer(403, None), None),
+            Auth::Challenge { stale } => return outcome(self.challenge(req, stale, now), None),
+            Auth::Rejected => return outcome(self.challenge(req, false, now), None),
             Auth::Malformed(e) => {
                 let reason = format!("Bad Authorization: {e}");
                 return outcome(answer(400, Some(&reason)), None);
@@ -226,8 +233,26 @@ impl Registrar {
         outcome(res, Some(user))
     }
 
-    /// Finds our realm's Digest credentials and checks them.
-    fn authenticate(&mut self, req: &Message, source: SocketAddr, now: Instant) -> Auth {
+    /// A 401 to `req` with fresh challenges (SHA-256, then MD5).
+    pub fn challenge(&self, req: &Message, stale: bool, now: Instant) -> Message {
+        let mut res = reply(req, 401, None);
+        let nonce = self.nonces.issue(now);
+        for c in challenges(&self.config.realm, &nonce, self.nonces.opaque(), stale) {
+            res.push_header("WWW-Authenticate", c.to_string());
+        }
+        res
+    }
+
+    /// Finds our realm's Digest credentials in `req` (any method) and checks them, with the
+    /// same nonces, decoy and failure limit as REGISTER.
+    pub fn authenticate(&mut self, req: &Message, source: SocketAddr, now: Instant) -> Auth {
+        if self.limiter.blocked(source.ip(), now) {
+            return Auth::Blocked;
+        }
+        let method = req
+            .method()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
         let realm = &self.config.realm;
         let mut creds = None;
         for line in req.header_lines("Authorization") {
@@ -257,10 +282,10 @@ impl Registrar {
         }
         let known = self.credentials.ha1(&creds.username, realm);
         let ha1 = known.as_ref().unwrap_or(&self.decoy);
-        let right = verify(&creds, "REGISTER", ha1) && known.is_some();
+        let right = verify(&creds, &method, ha1) && known.is_some();
         if !right {
             self.limiter.record_failure(source.ip(), now);
-            return Auth::Challenge { stale: false };
+            return Auth::Rejected;
         }
         if status == NonceStatus::Stale {
             return Auth::Challenge { stale: true };

@@ -18,44 +18,7 @@ use super::message::Message;
 
 pub use via::{response_target, salvage_response, stamp_received, unmap};
 
-/// A transport protocol. Reliable transports (TCP, later TLS and WS) run no retransmission
-/// timers (RFC 3261 §17).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Transport {
-    Udp,
-    Tcp,
-}
-
-impl Transport {
-    pub fn is_reliable(self) -> bool {
-        !matches!(self, Transport::Udp)
-    }
-
-    /// As written in a Via header.
-    pub fn via_token(self) -> &'static str {
-        match self {
-            Transport::Udp => "UDP",
-            Transport::Tcp => "TCP",
-        }
-    }
-
-    /// From a Via transport or a `transport=` URI parameter.
-    pub fn from_name(name: &str) -> Option<Transport> {
-        match name.to_ascii_uppercase().as_str() {
-            "UDP" => Some(Transport::Udp),
-            "TCP" => Some(Transport::Tcp),
-            _ => None,
-        }
-    }
-}
-
-/// The other end of a message: transport and socket address (IPv4-mapped IPv6 addresses are
-/// shown as IPv4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Peer {
-    pub transport: Transport,
-    pub addr: SocketAddr,
-}
+pub use super::transaction::{Peer, Transport};
 
 /// One parsed message from the network.
 #[derive(Debug)]

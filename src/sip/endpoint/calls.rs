@@ -1,0 +1,453 @@
+//! Calls held by the endpoint until the call module exists (issue 5): an inbound call rings for
+//! the number's `answer_after_ms`, is answered with an SDP answer that holds the media
+//! inactive, and is hung up after `hangup_after_secs`; outbound calls are placed through a
+//! trunk. Here live the in-dialog requests (BYE, re-INVITE, UPDATE, INFO, REFER, NOTIFY),
+//! CANCEL of a ringing call, the 2xx/ACK handshake and the RFC 4028 session timer's actions.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use super::{inbound::ALLOW, inbound::SUPPORTED, sdp, Endpoint, Event};
+use crate::sip::dialog::{Dialog, DialogAction, DialogId};
+use crate::sip::message::{new_tag, Message, Method, Uri};
+use crate::sip::transaction::{ClientKey, ServerKey};
+use crate::sip::transport::Peer;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Inbound, not answered yet.
+    Ringing {
+        invite_key: ServerKey,
+        invite: Box<Message>,
+        answer: Vec<u8>,
+    },
+    /// Outbound INVITE sent, no final response yet.
+    Dialing {
+        invite_key: ClientKey,
+        invite: Box<Message>,
+    },
+    Answered,
+    /// We sent BYE; waiting for its response.
+    Ending,
+}
+
+/// One call as the endpoint holds it.
+#[derive(Debug, Clone)]
+pub(super) struct Call {
+    pub dialog: Option<DialogId>,
+    pub number: String,
+    /// Where in-dialog requests go: the peer the dialog was set up with (symmetric signalling,
+    /// which also crosses NATs).
+    pub peer: Peer,
+    pub phase: Phase,
+    pub started: Instant,
+    pub answered: Option<Instant>,
+    /// Next timer: answer (Ringing) or hang up (Answered).
+    pub due: Option<Instant>,
+    pub hangup_after: Duration,
+    pub outbound: bool,
+    /// The INVITE server transaction of an inbound call (for CANCEL and the ACK wait).
+    pub invite_server: Option<ServerKey>,
+}
+
+/// What the API shows about a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallInfo {
+    pub call_id: String,
+    pub number: String,
+    pub outbound: bool,
+    pub answered: bool,
+    /// Seconds since the call started.
+    pub age_secs: u64,
+}
+
+/// All calls, by Call-ID, with their timers and the transactions that lead to them.
+#[derive(Debug, Default)]
+pub(super) struct Calls {
+    pub by_id: HashMap<String, Call>,
+    pub by_server: HashMap<ServerKey, String>,
+    /// Client transactions we started for a call, with the request sent.
+    pub by_client: HashMap<ClientKey, (String, Message)>,
+    timers: BTreeSet<(Instant, String)>,
+}
+
+impl Calls {
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.iter().next().map(|(at, _)| *at)
+    }
+
+    pub fn set_due(&mut self, call_id: &str, at: Option<Instant>) {
+        if let Some(c) = self.by_id.get_mut(call_id) {
+            if let Some(old) = c.due.take() {
+                self.timers.remove(&(old, call_id.to_string()));
+            }
+            c.due = at;
+            if let Some(at) = at {
+                self.timers.insert((at, call_id.to_string()));
+            }
+        }
+    }
+
+    /// Calls whose timer is due at `now` (their timers are cleared).
+    pub fn take_due(&mut self, now: Instant) -> Vec<String> {
+        let mut due = Vec::new();
+        while let Some((at, id)) = self.timers.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.timers.pop_first();
+            if let Some(c) = self.by_id.get_mut(&id) {
+                c.due = None;
+            }
+            due.push(id);
+        }
+        due
+    }
+
+    pub fn remove(&mut self, call_id: &str) -> Option<Call> {
+        let c = self.by_id.remove(call_id)?;
+        if let Some(at) = c.due {
+            self.timers.remove(&(at, call_id.to_string()));
+        }
+        if let Some(k) = &c.invite_server {
+            self.by_server.remove(k);
+        }
+        Some(c)
+    }
+}
+
+impl Endpoint {
+    /// A call that passed admission: make the dialog, ring or answer.
+    pub(super) fn start_inbound_call(
+        &mut self,
+        key: ServerKey,
+        invite: Message,
+        from: Peer,
+        number: String,
+        answer: Vec<u8>,
+        now: Instant,
+    ) {
+        let Some(plan) = self.numbers.get(&number).cloned() else {
+            return;
+        };
+        let Ok(call_id) = invite.call_id().map(str::to_string) else {
+            return;
+        };
+        let contact = Uri::Sip(self.our_uri(&number));
+        let dialog = match Dialog::uas_from_invite(&invite, &new_tag(), &contact) {
+            Ok(d) => d.with_session_timer_config(self.timer_cfg),
+            Err(e) => {
+                self.respond(&key, &invite, 400, Some(&format!("Bad Request ({e})")), now);
+                return;
+            }
+        };
+        let id = self.dialogs.insert(dialog);
+        self.calls.by_server.insert(key.clone(), call_id.clone());
+        self.calls.by_id.insert(
+            call_id.clone(),
+            Call {
+                dialog: Some(id),
+                number,
+                peer: from,
+                invite_server: Some(key.clone()),
+                phase: Phase::Ringing {
+                    invite_key: key,
+                    invite: Box::new(invite),
+                    answer,
+                },
+                started: now,
+                answered: None,
+                due: None,
+                hangup_after: Duration::from_secs(plan.hangup_after_secs.into()),
+                outbound: false,
+            },
+        );
+        if plan.answer_after_ms == 0 {
+            self.answer_call(&call_id, now);
+        } else {
+            self.send_dialog_response(&call_id, 180, Vec::new(), now);
+            self.calls.set_due(
+                &call_id,
+                Some(now + Duration::from_millis(plan.answer_after_ms.into())),
+            );
+        }
+    }
+
+    /// A 1xx or 2xx to the ringing call's INVITE, completed by its dialog.
+    fn send_dialog_response(&mut self, call_id: &str, code: u16, body: Vec<u8>, now: Instant) {
+        let Some(call) = self.calls.by_id.get(call_id) else {
+            return;
+        };
+        let (
+            Phase::Ringing {
+                invite_key, invite, ..
+            },
+            Some(id),
+        ) = (&call.phase, &call.dialog)
+        else {
+            return;
+        };
+        let (key, invite, id) = (invite_key.clone(), invite.clone(), id.clone());
+        let mut res = Message::response_to(&invite, code, None);
+        if code >= 200 {
+            res.push_header("Allow", ALLOW);
+            res.push_header("Supported", SUPPORTED.join(", "));
+        }
+        if !body.is_empty() {
+            res.set_body("application/sdp", body);
+        }
+        self.dialogs
+            .update(&id, |d| d.decorate_response(&invite, &mut res, now));
+        self.reply(&key, res, now);
+    }
+
+    fn answer_call(&mut self, call_id: &str, now: Instant) {
+        let Some(Phase::Ringing { answer, .. }) =
+            self.calls.by_id.get(call_id).map(|c| c.phase.clone())
+        else {
+            return;
+        };
+        self.send_dialog_response(call_id, 200, answer, now);
+        let Some(call) = self.calls.by_id.get_mut(call_id) else {
+            return;
+        };
+        call.phase = Phase::Answered;
+        call.answered = Some(now);
+        let hangup = now + call.hangup_after;
+        self.calls.set_due(call_id, Some(hangup));
+        self.events.push_back(Event::CallAnswered {
+            call_id: call_id.to_string(),
+        });
+    }
+
+    /// A CANCEL for a call still ringing: 487 to its INVITE, and the call is over.
+    pub(super) fn cancel_inbound_call(&mut self, invite_key: &ServerKey, now: Instant) {
+        let Some(call_id) = self.calls.by_server.get(invite_key).cloned() else {
+            return;
+        };
+        if !matches!(
+            self.calls.by_id.get(&call_id).map(|c| &c.phase),
+            Some(Phase::Ringing { .. })
+        ) {
+            return;
+        }
+        self.send_dialog_response(&call_id, 487, Vec::new(), now);
+        self.end_call(&call_id, "cancelled");
+    }
+
+    /// Forgets a call and its dialog and tells the layers above.
+    pub(super) fn end_call(&mut self, call_id: &str, cause: &str) {
+        if let Some(call) = self.calls.remove(call_id) {
+            if let Some(id) = &call.dialog {
+                self.dialogs.remove(id);
+            }
+            self.calls.by_client.retain(|_, (c, _)| c != call_id);
+            self.events.push_back(Event::CallEnded {
+                call_id: call_id.to_string(),
+                cause: cause.to_string(),
+            });
+        }
+    }
+
+    /// Sends BYE for an answered call (or CANCEL for one still dialling) and ends it.
+    pub(super) fn hangup_call(&mut self, call_id: &str, cause: &str, now: Instant) {
+        let Some(call) = self.calls.by_id.get(call_id).cloned() else {
+            return;
+        };
+        match &call.phase {
+            Phase::Answered => {
+                let Some(id) = &call.dialog else { return };
+                let Some(bye) = self.dialogs.update(id, |d| d.bye()) else {
+                    return;
+                };
+                if let Some(k) = self.send_request(bye.clone(), call.peer, now) {
+                    self.calls.by_client.insert(k, (call_id.to_string(), bye));
+                }
+                if let Some(c) = self.calls.by_id.get_mut(call_id) {
+                    c.phase = Phase::Ending;
+                }
+                self.calls.set_due(call_id, None);
+                // The call is over for everyone above; the BYE's transaction finishes alone.
+                self.end_call(call_id, cause);
+            }
+            Phase::Ringing { .. } => {
+                self.send_dialog_response(call_id, 480, Vec::new(), now);
+                self.end_call(call_id, cause);
+            }
+            Phase::Dialing { invite, .. } => {
+                if let Some(cancel) = crate::sip::transaction::cancel_for(invite) {
+                    let _ = self.tx.send_request(cancel, call.peer, now);
+                }
+                self.end_call(call_id, cause);
+            }
+            Phase::Ending => {}
+        }
+    }
+
+    pub(super) fn calls_timeout(&mut self, now: Instant) {
+        for call_id in self.calls.take_due(now) {
+            let phase = self.calls.by_id.get(&call_id).map(|c| c.phase.clone());
+            match phase {
+                Some(Phase::Ringing { .. }) => self.answer_call(&call_id, now),
+                Some(Phase::Answered) => self.hangup_call(&call_id, "hangup timer", now),
+                _ => {}
+            }
+        }
+    }
+
+    /// Requests inside an existing dialog.
+    pub(super) fn on_in_dialog_request(
+        &mut self,
+        key: ServerKey,
+        req: Message,
+        _from: Peer,
+        now: Instant,
+    ) {
+        let id = match self.dialogs.on_request(&req) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                self.respond(&key, &req, 481, None, now);
+                return;
+            }
+            Err(code) => {
+                self.respond(&key, &req, code, None, now);
+                return;
+            }
+        };
+        let call_id = id.call_id.clone();
+        let method = req.method().cloned().unwrap_or(Method::Ack);
+        let (code, body): (u16, Vec<u8>) = match method {
+            Method::Bye => (200, Vec::new()),
+            Method::Invite | Method::Update => {
+                if req.body.is_empty() {
+                    (200, Vec::new())
+                } else {
+                    match sdp::answer_for(&req, &self.contact_host) {
+                        Ok(a) => (200, a),
+                        Err(_) => (488, Vec::new()),
+                    }
+                }
+            }
+            Method::Info | Method::Notify | Method::Options => (200, Vec::new()),
+            // Transfers arrive with the call module (issue 5).
+            Method::Refer => (603, Vec::new()),
+            Method::Other(_) => (501, Vec::new()),
+            _ => (405, Vec::new()),
+        };
+        let mut res = Message::response_to(&req, code, None);
+        if code == 405 {
+            res.push_header("Allow", ALLOW);
+        }
+        if !body.is_empty() {
+            res.set_body("application/sdp", body);
+        }
+        self.dialogs
+            .update(&id, |d| d.decorate_response(&req, &mut res, now));
+        self.reply(&key, res, now);
+        if method == Method::Bye {
+            self.end_call(&call_id, "remote BYE");
+            self.dialogs.remove(&id);
+        }
+    }
+
+    pub(super) fn on_ack(&mut self, msg: Message, _from: Peer, _now: Instant) {
+        // Clears the dialog's pending ACK; a stray ACK matches nothing and is dropped.
+        let _ = self.dialogs.on_request(&msg);
+    }
+
+    /// No ACK came for our 2xx within 64·T1: the call is dead (RFC 3261 §13.3.1.4).
+    pub(super) fn on_ack_timeout(&mut self, key: &ServerKey, now: Instant) {
+        let Some(call_id) = self.calls.by_server.get(key).cloned() else {
+            return;
+        };
+        let waiting = self
+            .calls
+            .by_id
+            .get(&call_id)
+            .and_then(|c| c.dialog.as_ref())
+            .and_then(|id| self.dialogs.get(id))
+            .is_some_and(|d| d.ack_pending().is_some());
+        if waiting {
+            self.hangup_call(&call_id, "no ACK", now);
+        }
+    }
+
+    pub(super) fn on_dialog_action(&mut self, id: DialogId, action: DialogAction, now: Instant) {
+        let call_id = id.call_id.clone();
+        match action {
+            DialogAction::SendRefresh(req) => {
+                let Some(peer) = self.calls.by_id.get(&call_id).map(|c| c.peer) else {
+                    return;
+                };
+                let mut req = *req;
+                if req.method() == Some(&Method::Invite) {
+                    if let Ok(offer) = sdp::offer(&self.contact_host) {
+                        req.set_body("application/sdp", offer);
+                    }
+                }
+                if let Some(k) = self.send_request(req.clone(), peer, now) {
+                    self.calls.by_client.insert(k, (call_id, req));
+                }
+            }
+            DialogAction::Expired => self.hangup_call(&call_id, "session expired", now),
+        }
+    }
+
+    /// A response to a request we sent in a call (BYE, refresh, outbound INVITE).
+    pub(super) fn calls_response(&mut self, key: &ClientKey, res: Message, now: Instant) {
+        let Some((call_id, sent)) = self.calls.by_client.get(key).cloned() else {
+            return;
+        };
+        let code = res.status().unwrap_or(0);
+        let _ = self.dialogs.on_response(&sent, &res, now);
+        if sent.method() == Some(&Method::Invite) && sent.to().is_ok_and(|t| t.tag().is_none()) {
+            self.outbound_invite_response(&call_id, &sent, &res, now);
+        } else if code >= 200 && matches!(code, 408 | 481) {
+            self.end_call(&call_id, "dialog gone");
+        }
+        if code >= 200 {
+            self.calls.by_client.remove(key);
+        }
+    }
+
+    pub(super) fn calls_client_failure(&mut self, key: &ClientKey, _now: Instant) {
+        if let Some((call_id, sent)) = self.calls.by_client.remove(key) {
+            let cause = match sent.method() {
+                Some(Method::Invite) if sent.to().is_ok_and(|t| t.tag().is_none()) => {
+                    "no answer from trunk"
+                }
+                _ => "peer unreachable",
+            };
+            self.end_call(&call_id, cause);
+        }
+    }
+
+    /// Calls in progress, for the API.
+    pub fn calls(&self, now: Instant) -> Vec<CallInfo> {
+        self.calls
+            .by_id
+            .iter()
+            .map(|(id, c)| CallInfo {
+                call_id: id.clone(),
+                number: c.number.clone(),
+                outbound: c.outbound,
+                answered: c.answered.is_some(),
+                age_secs: now.saturating_duration_since(c.started).as_secs(),
+            })
+            .collect()
+    }
+
+    /// Hangs up a call (BYE, CANCEL or 480 as its phase needs).
+    pub fn hangup(&mut self, call_id: &str, now: Instant) -> Result<(), super::EndpointError> {
+        if !self.calls.by_id.contains_key(call_id) {
+            return Err(super::EndpointError::NoSuchCall(call_id.to_string()));
+        }
+        self.hangup_call(call_id, "hung up by request", now);
+        self.pump(now);
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! sip/server: the thin tokio shell around the sans-IO [`Endpoint`]: one task owns it, feeds
+//! it what the transports deliver (priority lane first), sleeps until its next timer, sends
+//! what it asks to send and publishes its events. Other tasks talk to it through a
+//! [`SipHandle`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::endpoint::{CallInfo, Endpoint, EndpointConfig, EndpointError, EndpointStats, Event};
+use super::registrar::{CredentialSource, RegistrarEvent};
+use super::transport::{TransportConfig, Transports};
+use super::trunk::Health;
+
+enum Command {
+    Stats(oneshot::Sender<SipStats>),
+    Calls(oneshot::Sender<Vec<CallInfo>>),
+    PlaceCall {
+        trunk: String,
+        number: String,
+        reply: oneshot::Sender<Result<String, EndpointError>>,
+    },
+    Hangup {
+        call_id: String,
+        reply: oneshot::Sender<Result<(), EndpointError>>,
+    },
+    Registered {
+        user: String,
+        reply: oneshot::Sender<Vec<String>>,
+    },
+    TrunkState {
+        trunk: String,
+        reply: oneshot::Sender<(Health, Option<bool>)>,
+    },
+    SetCredentials(Box<dyn CredentialSource + Send>),
+}
+
+/// Endpoint and transport counters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SipStats {
+    pub endpoint: EndpointStats,
+    pub received: u64,
+    pub sent: u64,
+    pub malformed: u64,
+    pub overload_503: u64,
+    pub tcp_connections: usize,
+}
+
+/// Talks to the SIP task; cheap to clone.
+#[derive(Clone)]
+pub struct SipHandle {
+    cmd: mpsc::Sender<Command>,
+    events: broadcast::Sender<Event>,
+    local: SocketAddr,
+}
+
+/// The SIP task is gone (it only stops with the process).
+#[derive(Debug, thiserror::Error)]
+#[error("the SIP endpoint is not running")]
+pub struct Gone;
+
+impl SipHandle {
+    /// The address SIP listens on (UDP and TCP).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Every endpoint event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, Gone> {
+        let (tx, rx) = oneshot::channel();
+        self.cmd.send(make(tx)).await.map_err(|_| Gone)?;
+        rx.await.map_err(|_| Gone)
+    }
+
+    pub async fn stats(&self) -> Result<SipStats, Gone> {
+        self.ask(Command::Stats).await
+    }
+
+    pub async fn calls(&self) -> Result<Vec<CallInfo>, Gone> {
+        self.ask(Command::Calls).await
+    }
+
+    /// Current contacts of a registered user (agent), best first.
+    pub async fn registered(&self, user: &str) -> Result<Vec<String>, Gone> {
+        let user = user.to_string();
+        self.ask(|reply| Command::Registered { user, reply }).await
+    }
+
+    /// OPTIONS health and (for trunks that register) registration state.
+    pub async fn trunk_state(&self, trunk: &str) -> Result<(Health, Option<bool>), Gone> {
+        let trunk = trunk.to_string();
+        self.ask(|reply| Command::TrunkState { trunk, reply }).await
+    }
+
+    pub async fn place_call(
+        &self,
+        trunk: &str,
+        number: &str,
+    ) -> Result<Result<String, EndpointError>, Gone> {
+        let (trunk, number) = (trunk.to_string(), number.to_string());
+        self.ask(|reply| Command::PlaceCall {
+            trunk,
+            number,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn hangup(&self, call_id: &str) -> Result<Result<(), EndpointError>, Gone> {
+        let call_id = call_id.to_string();
+        self.ask(|reply| Command::Hangup { call_id, reply }).await
+    }
+
+    pub async fn set_credentials(
+        &self,
+        creds: Box<dyn CredentialSource + Send>,
+    ) -> Result<(), Gone> {
+        self.cmd
+            .send(Command::SetCredentials(creds))
+            .await
+            .map_err(|_| Gone)
+    }
+}
+
+/// Binds the transports and starts the endpoint task. DNS names in trunk settings are resolved
+/// once, here.
+pub async fn start(
+    mut cfg: EndpointConfig,
+    credentials: Box<dyn CredentialSource + Send>,
+) -> std::io::Result<SipHandle> {
+    let tcfg = TransportConfig {
+        addr: cfg.local,
+        max_pending: cfg.sip.max_pending,
+        retry_after_secs: cfg.sip.retry_after_secs,
+        max_message: cfg.sip.max_message_bytes,
+    };
+    let (transports, mut lanes) = Transports::bind(&tcfg).await?;
+    cfg.local = transports.local_addr();
+    let mut names = Vec::new();
+    for t in &cfg.trunks {
+        names.extend(t.outbound_proxy.clone());
+        names.extend(t.register.as_ref().map(|r| r.registrar.clone()));
+    }
+    let mut resolved = std::collections::HashMap::new();
+    for n in names {
+        match tokio::net::lookup_host(&n).await.map(|mut a| a.next()) {
+            Ok(Some(addr)) => {
+                resolved.insert(n, addr);
+            }
+            _ => tracing::warn!(address = %n, "cannot resolve trunk address"),
+        }
+    }
+    let local = cfg.local;
+    let endpoint = Endpoint::new(
+        cfg,
+        credentials,
+        |n| resolved.get(n).copied(),
+        Instant::now().into_std(),
+    );
+    let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(256);
+    let (events, _) = broadcast::channel(4096);
+    let handle = SipHandle {
+        cmd: cmd_tx,
+        events: events.clone(),
+        local,
+    };
+    tracing::info!(sip = %local, "SIP listening on UDP and TCP");
+    tokio::spawn(async move {
+        let mut ep = endpoint;
+        loop {
+            let next = ep.poll_timeout();
+            let sleep = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(Instant::from_std(at)).await,
+                    None => tokio::time::sleep(Duration::from_secs(3600)).await,
+                }
+            };
+            tokio::select! {
+                biased;
+                Some(m) = lanes.priority.recv() => ep.handle_inbound(m, Instant::now().into_std()),
+                Some(m) = lanes.new_work.recv() => ep.handle_inbound(m, Instant::now().into_std()),
+                Some(c) = cmd_rx.recv() => command(&mut ep, c, &transports),
+                _ = sleep => {}
+            }
+            let now = Instant::now().into_std();
+            if ep.poll_timeout().is_some_and(|at| at <= now) {
+                ep.handle_timeout(now);
+            }
+            while let Some((to, msg)) = ep.poll_transmit() {
+                transports.send(to, &msg);
+            }
+            while let Some(ev) = ep.poll_event() {
+                log_event(&ev);
+                let _ = events.send(ev);
+            }
+        }
+    });
+    Ok(handle)
+}
+
+fn command(ep: &mut Endpoint, c: Command, transports: &Transports) {
+    let now = Instant::now().into_std();
+    match c {
+        Command::Stats(reply) => {
+            use std::sync::atomic::Ordering::Relaxed;
+            let s = &transports.stats;
+            let _ = reply.send(SipStats {
+                endpoint: ep.stats(),
+                received: s.received.load(Relaxed),
+                sent: s.sent.load(Relaxed),
+                malformed: s.malformed.load(Relaxed),
+                overload_503: s.overload_503.load(Relaxed),
+                tcp_connections: transports.tcp_connections(),
+            });
+        }
+        Command::Calls(reply) => {
+            let _ = reply.send(ep.calls(now));
+        }
+        Command::PlaceCall {
+            trunk,
+            number,
+            reply,
+        } => {
+            let _ = reply.send(ep.place_call(&trunk, &number, now));
+        }
+        Command::Hangup { call_id, reply } => {
+            let _ = reply.send(ep.hangup(&call_id, now));
+        }
+        Command::Registered { user, reply } => {
+            let contacts = ep
+                .registrar()
+                .lookup(&user, now)
+                .into_iter()
+                .map(|b| b.contact.clone())
+                .collect();
+            let _ = reply.send(contacts);
+        }
+        Command::TrunkState { trunk, reply } => {
+            let _ = reply.send((ep.trunk_health(&trunk), ep.trunk_registered(&trunk)));
+        }
+        Command::SetCredentials(c) => ep.set_credentials(c),
+    }
+}
+
+fn log_event(ev: &Event) {
+    match ev {
+        Event::Registrar(RegistrarEvent::Registered { user, contact }) => {
+            tracing::info!(%user, %contact, "softphone registered")
+        }
+        Event::Registrar(RegistrarEvent::Lapsed {
+            user,
+            contact,
+            remaining,
+        }) => {
+            tracing::info!(%user, %contact, remaining, "registration lapsed")
+        }
+        Event::Registrar(RegistrarEvent::Unregistered {
+            user,
+            contact,
+            remaining,
+        }) => {
+            tracing::info!(%user, %contact, remaining, "softphone unregistered")
+        }
+        Event::Registrar(RegistrarEvent::Refreshed { .. }) => {}
+        Event::CallOffered {
+            call_id,
+            number,
+            caller,
+            trunk,
+            user,
+        } => {
+            tracing::info!(%call_id, %number, %caller, ?trunk, ?user, "call offered")
+        }
+        Event::CallAnswered { call_id } => tracing::debug!(%call_id, "call answered"),
+        Event::CallEnded { call_id, cause } => tracing::info!(%call_id, %cause, "call ended"),
+        Event::CallRefused { code, number } => tracing::info!(code, ?number, "call refused"),
+        Event::TrunkHealth { .. } | Event::TrunkRegistration { .. } => {}
+    }
+}
