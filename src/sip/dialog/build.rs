@@ -88,7 +88,7 @@ impl Dialog {
         };
         let mut req = self.request_with_seq(method.clone(), seq);
         if method == Method::Invite {
-            self.local_invite_pending = true;
+            self.local_invite_pending = Some(seq);
         }
         if is_target_refresh(&method) {
             req.push_header("Contact", format!("<{}>", self.local_contact));

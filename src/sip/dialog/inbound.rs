@@ -52,10 +52,10 @@ impl Dialog {
         }
         self.remote_seq = Some(cseq.seq);
         if method == Method::Invite {
-            if self.remote_invite_pending {
+            if self.remote_invite_pending.is_some() {
                 return Err(500);
             }
-            if self.local_invite_pending {
+            if self.local_invite_pending.is_some() {
                 return Err(491);
             }
         }
@@ -71,7 +71,7 @@ impl Dialog {
             }
         }
         match method {
-            Method::Invite => self.remote_invite_pending = true,
+            Method::Invite => self.remote_invite_pending = Some(cseq.seq),
             Method::Bye => self.terminate(),
             _ => {}
         }
@@ -87,9 +87,12 @@ impl Dialog {
             Message::response_to(req, code, None)
         };
         res.ensure_to_tag(&self.id.local_tag);
+        let seq = req.cseq().map(|c| c.seq).ok();
         if req.method() == Some(&Method::Invite) && code >= 200 {
-            self.remote_invite_pending = false;
-            if req.cseq().is_ok_and(|c| c.seq == self.invite_seq)
+            if seq.is_some() && self.remote_invite_pending == seq {
+                self.remote_invite_pending = None;
+            }
+            if seq == Some(self.invite_seq)
                 && self.role == Role::Uas
                 && self.state == DialogState::Early
             {
@@ -130,7 +133,9 @@ impl Dialog {
             self.answer_timer(req, resp, now);
         }
         if *method == Method::Invite && code >= 200 {
-            self.remote_invite_pending = false;
+            if self.remote_invite_pending == Some(seq) {
+                self.remote_invite_pending = None;
+            }
             if code < 300 {
                 self.ack_pending = Some(seq);
                 if creating && self.state == DialogState::Early {
@@ -180,8 +185,8 @@ impl Dialog {
         let creating =
             self.role == Role::Uac && method == Method::Invite && cseq.seq == self.invite_seq;
         self.learn_capabilities(response);
-        if method == Method::Invite && code >= 200 {
-            self.local_invite_pending = false;
+        if method == Method::Invite && code >= 200 && self.local_invite_pending == Some(cseq.seq) {
+            self.local_invite_pending = None;
         }
         match code {
             100 => {}
@@ -191,6 +196,12 @@ impl Dialog {
                 }
             }
             200..=299 => {
+                // A retransmitted 2xx to INVITE (or a late copy of one to UPDATE) must not
+                // undo later target refreshes nor restart the session timer.
+                let session = matches!(method, Method::Invite | Method::Update);
+                if session && self.last_2xx_seq.is_some_and(|last| cseq.seq <= last) {
+                    return Ok(());
+                }
                 if creating {
                     self.state = DialogState::Confirmed;
                     self.refresh_routing(response, false)?;
@@ -199,13 +210,10 @@ impl Dialog {
                         self.remote_target = target;
                     }
                 }
-                if matches!(method, Method::Invite | Method::Update) {
-                    let key = (cseq.seq, method == Method::Invite);
-                    if self.last_2xx_seq != Some(key) {
-                        self.last_2xx_seq = Some(key);
-                        let negotiated = negotiate_uac(request_sent, response);
-                        self.restart_timer(negotiated, true, now);
-                    }
+                if session {
+                    self.last_2xx_seq = Some(cseq.seq);
+                    let negotiated = negotiate_uac(request_sent, response);
+                    self.restart_timer(negotiated, true, now);
                 }
             }
             _ => {

@@ -115,15 +115,15 @@ pub struct Dialog {
     peer_allows_update: bool,
     /// The peer listed `timer` in Supported or Require.
     peer_supports_timer: bool,
-    /// We sent an INVITE that has no final response yet.
-    local_invite_pending: bool,
-    /// The peer sent an INVITE we have not answered finally yet.
-    remote_invite_pending: bool,
+    /// CSeq of an INVITE we sent that has no final response yet.
+    local_invite_pending: Option<u32>,
+    /// CSeq of an INVITE from the peer that we have not answered finally yet.
+    remote_invite_pending: Option<u32>,
     /// CSeq of the INVITE whose 2xx we sent and for which no ACK arrived yet (UAS side).
     ack_pending: Option<u32>,
-    /// CSeq number of the last 2xx to INVITE/UPDATE applied on the UAC side (retransmissions
-    /// of a 2xx must not restart the session timer).
-    last_2xx_seq: Option<(u32, bool)>,
+    /// Highest CSeq number of a 2xx to our INVITE/UPDATE applied so far: a 2xx with a number
+    /// not above it is a retransmission or a late copy and changes nothing.
+    last_2xx_seq: Option<u32>,
     timer_config: SessionTimerConfig,
     timer: Option<SessionTimer>,
 }
@@ -190,8 +190,8 @@ impl Dialog {
             peer_allows_update: lists(invite, "Allow", "UPDATE"),
             peer_supports_timer: lists(invite, "Supported", "timer")
                 || lists(invite, "Require", "timer"),
-            local_invite_pending: false,
-            remote_invite_pending: true,
+            local_invite_pending: None,
+            remote_invite_pending: Some(cseq.seq),
             ack_pending: None,
             last_2xx_seq: None,
             timer_config: SessionTimerConfig::default(),
@@ -260,8 +260,8 @@ impl Dialog {
             peer_allows_update: lists(response, "Allow", "UPDATE"),
             peer_supports_timer: lists(response, "Supported", "timer")
                 || lists(response, "Require", "timer"),
-            local_invite_pending: state == DialogState::Early,
-            remote_invite_pending: false,
+            local_invite_pending: (state == DialogState::Early).then_some(cseq.seq),
+            remote_invite_pending: None,
             ack_pending: None,
             last_2xx_seq: None,
             timer_config,

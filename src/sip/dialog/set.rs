@@ -46,6 +46,12 @@ impl Dialogs {
         }
     }
 
+    /// The settings given to new UAC dialogs; give them to UAS dialogs too
+    /// ([`Dialog::with_session_timer_config`]) before inserting them.
+    pub fn session_timer_config(&self) -> &super::SessionTimerConfig {
+        &self.config
+    }
+
     pub fn len(&self) -> usize {
         self.count
     }
@@ -54,7 +60,8 @@ impl Dialogs {
         self.count == 0
     }
 
-    /// Adds (or replaces) a dialog, e.g. one made by [`Dialog::uas_from_invite`].
+    /// Adds (or replaces) a dialog, e.g. one made by [`Dialog::uas_from_invite`]; the dialog
+    /// keeps its own session-timer settings.
     pub fn insert(&mut self, dialog: Dialog) -> DialogId {
         let id = dialog.id().clone();
         let group = self.groups.entry(group_key(&id)).or_default();

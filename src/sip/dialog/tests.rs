@@ -393,6 +393,9 @@ fn uac_target_refresh_from_a_reinvite_2xx() {
         .replace("10.1.1.20:5062", "10.1.1.30");
     d.handle_response(&reinvite, &parse(&ok2), t0()).unwrap();
     assert_eq!(d.remote_target(), &uri("sip:8001@10.1.1.30"));
+    // A late retransmission of the first 2xx does not bring the old target back.
+    d.handle_response(&invite, &ok, t0()).unwrap();
+    assert_eq!(d.remote_target(), &uri("sip:8001@10.1.1.30"));
     // The route set is fixed once confirmed.
     assert_eq!(d.route_set().len(), 2);
 }
@@ -505,15 +508,22 @@ fn cancel_matches_the_invite() {
 #[test]
 fn glare_and_overlapping_invites() {
     let (invite, mut d) = uas_dialog();
-    // Our 200 is out; the trunk re-INVITEs before answering... first its INVITE still runs:
+    // Before we answer its INVITE, the trunk sends another: 500 (RFC 3261 §14.2).
     let early = trunk_request("INVITE", 102, "");
     assert_eq!(d.check_request(&early), Err(500), "first INVITE unanswered");
+    let res = d.reject(&early, 500);
+    assert_eq!(res.status(), Some(500));
+    assert_eq!(
+        d.check_request(&trunk_request("INVITE", 103, "")),
+        Err(500),
+        "rejecting the second INVITE leaves the first pending"
+    );
     let mut ok = Message::response_to(&invite, 200, None);
     d.decorate_response(&invite, &mut ok, t0());
     let _ours = d.reinvite("v=0\r\n");
-    assert_eq!(d.check_request(&trunk_request("INVITE", 103, "")), Err(491));
+    assert_eq!(d.check_request(&trunk_request("INVITE", 104, "")), Err(491));
     // An UPDATE is not blocked by a pending INVITE.
-    assert_eq!(d.check_request(&trunk_request("UPDATE", 104, "")), Ok(()));
+    assert_eq!(d.check_request(&trunk_request("UPDATE", 105, "")), Ok(()));
 }
 
 #[test]

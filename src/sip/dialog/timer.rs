@@ -342,7 +342,8 @@ impl Dialog {
             } else {
                 Method::Invite
             };
-            if method == Method::Invite && (self.local_invite_pending || self.remote_invite_pending)
+            if method == Method::Invite
+                && (self.local_invite_pending.is_some() || self.remote_invite_pending.is_some())
             {
                 // An INVITE transaction is in progress; a second one would only meet a 491
                 // (its 2xx will refresh the session anyway).
