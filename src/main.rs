@@ -299,7 +299,7 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         database = store.kind(),
         "hotline serving"
     );
-    let app = api::router(AppState::new(store.clone(), c));
+    let app = api::router(AppState::new(store.clone(), c).with_sip(sip));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -8,6 +8,7 @@ pub mod extract;
 mod openapi;
 mod orders;
 mod reference;
+mod sip;
 
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub users: Arc<Users>,
+    /// The SIP endpoint, when one runs in this process.
+    pub sip: Option<crate::sip::server::SipHandle>,
 }
 
 impl AppState {
@@ -43,7 +46,14 @@ impl AppState {
             store,
             config: Arc::new(config),
             users: Arc::new(users),
+            sip: None,
         }
+    }
+
+    /// The same state with the SIP endpoint attached.
+    pub fn with_sip(mut self, sip: crate::sip::server::SipHandle) -> Self {
+        self.sip = Some(sip);
+        self
     }
 }
 
@@ -61,7 +71,11 @@ pub fn router(state: AppState) -> Router {
         .route("/agents", get(reference::agents))
         .route("/queues", get(reference::queues))
         .route("/calls", get(reference::calls))
-        .route("/calls/{id}", get(reference::call));
+        .route("/calls/{id}", get(reference::call))
+        .route("/sip/status", get(sip::status))
+        .route("/sip/registrations", get(sip::registrations))
+        .route("/sip/calls", get(sip::calls).post(sip::place_call))
+        .route("/sip/calls/{call_id}", axum::routing::delete(sip::hangup));
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", v1)

@@ -35,6 +35,19 @@ enum Command {
         reply: oneshot::Sender<(Health, Option<bool>)>,
     },
     SetCredentials(Box<dyn CredentialSource + Send>),
+    Registrations(oneshot::Sender<Vec<Registration>>),
+}
+
+/// One registered contact, as the API shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Registration {
+    pub user: String,
+    pub contact: String,
+    /// Seconds until it lapses unless refreshed.
+    pub expires_in: u32,
+    pub source: String,
+    pub transport: String,
+    pub user_agent: Option<String>,
 }
 
 /// Endpoint and transport counters.
@@ -115,6 +128,11 @@ impl SipHandle {
     pub async fn hangup(&self, call_id: &str) -> Result<Result<(), EndpointError>, Gone> {
         let call_id = call_id.to_string();
         self.ask(|reply| Command::Hangup { call_id, reply }).await
+    }
+
+    /// Every registered contact, by user.
+    pub async fn registrations(&self) -> Result<Vec<Registration>, Gone> {
+        self.ask(Command::Registrations).await
     }
 
     pub async fn set_credentials(
@@ -245,6 +263,22 @@ fn command(ep: &mut Endpoint, c: Command, transports: &Transports) {
             let _ = reply.send((ep.trunk_health(&trunk), ep.trunk_registered(&trunk)));
         }
         Command::SetCredentials(c) => ep.set_credentials(c),
+        Command::Registrations(reply) => {
+            let mut list: Vec<Registration> = ep
+                .registrar()
+                .bindings()
+                .map(|(user, b)| Registration {
+                    user: user.to_string(),
+                    contact: b.contact.clone(),
+                    expires_in: b.remaining(now),
+                    source: b.source.to_string(),
+                    transport: b.transport.clone(),
+                    user_agent: b.user_agent.clone(),
+                })
+                .collect();
+            list.sort_by(|a, b| (&a.user, &a.contact).cmp(&(&b.user, &b.contact)));
+            let _ = reply.send(list);
+        }
     }
 }
 
