@@ -134,7 +134,7 @@ pub async fn calls(
             age_secs: c.age_secs,
         })
         .collect();
-    list.sort_by(|a, b| b.age_secs.cmp(&a.age_secs));
+    list.sort_by_key(|c| std::cmp::Reverse(c.age_secs));
     Ok(Json(list))
 }
 
