@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs hotline's whole test suite. Makes sure what the tests need is there first (idempotent):
 # PostgreSQL on 127.0.0.1:5432 reachable as postgres without a password (tests create and drop
-# databases of their own, named hotline_test_*). Override the server with HOTLINE_TEST_PG.
+# databases of their own, named hotline_test_*; override with HOTLINE_TEST_PG), and the real SIP
+# peers the live SIP tests run against: SIPp (Debian sip-tester) and baresip (baresip-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,12 @@ if [ -z "${HOTLINE_TEST_PG_EXTERNAL:-}" ]; then
     as_root su postgres -c "psql -qAtc 'SELECT pg_reload_conf()'" >/dev/null
   fi
   psql "$PG/postgres" -qAtc 'SELECT 1' >/dev/null
+fi
+
+if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null; then
+  echo "== installing SIPp and baresip (Debian packages sip-tester, baresip-core)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq sip-tester baresip-core >/dev/null
 fi
 
 # Databases left behind by an interrupted earlier run.

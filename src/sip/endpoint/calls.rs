@@ -48,6 +48,8 @@ pub(super) struct Call {
     pub outbound: bool,
     /// The INVITE server transaction of an inbound call (for CANCEL and the ACK wait).
     pub invite_server: Option<ServerKey>,
+    /// A hang-up that waits for the ACK of our 2xx (RFC 3261 §15): its cause.
+    pub bye_after_ack: Option<String>,
 }
 
 /// What the API shows about a call.
@@ -164,6 +166,7 @@ impl Endpoint {
                 due: None,
                 hangup_after: Duration::from_secs(plan.hangup_after_secs.into()),
                 outbound: false,
+                bye_after_ack: None,
             },
         );
         if plan.answer_after_ms == 0 {
@@ -253,8 +256,29 @@ impl Endpoint {
         }
     }
 
-    /// Sends BYE for an answered call (or CANCEL for one still dialling) and ends it.
+    /// Sends BYE for an answered call (or CANCEL for one still dialling) and ends it. An
+    /// inbound call whose 2xx is not acknowledged yet is hung up once the ACK arrives.
     pub(super) fn hangup_call(&mut self, call_id: &str, cause: &str, now: Instant) {
+        let Some(call) = self.calls.by_id.get(call_id) else {
+            return;
+        };
+        if call.phase == Phase::Answered && !call.outbound {
+            let ack_pending = call
+                .dialog
+                .as_ref()
+                .and_then(|id| self.dialogs.get(id))
+                .is_some_and(|d| d.ack_pending().is_some());
+            if ack_pending {
+                if let Some(c) = self.calls.by_id.get_mut(call_id) {
+                    c.bye_after_ack = Some(cause.to_string());
+                }
+                return;
+            }
+        }
+        self.send_bye(call_id, cause, now);
+    }
+
+    fn send_bye(&mut self, call_id: &str, cause: &str, now: Instant) {
         let Some(call) = self.calls.by_id.get(call_id).cloned() else {
             return;
         };
@@ -354,9 +378,19 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn on_ack(&mut self, msg: Message, _from: Peer, _now: Instant) {
+    pub(super) fn on_ack(&mut self, msg: Message, _from: Peer, now: Instant) {
         // Clears the dialog's pending ACK; a stray ACK matches nothing and is dropped.
         let _ = self.dialogs.on_request(&msg);
+        let Ok(call_id) = msg.call_id() else { return };
+        let waiting = self
+            .calls
+            .by_id
+            .get_mut(call_id)
+            .and_then(|c| c.bye_after_ack.take());
+        if let Some(cause) = waiting {
+            let call_id = call_id.to_string();
+            self.hangup_call(&call_id, &cause, now);
+        }
     }
 
     /// No ACK came for our 2xx within 64·T1: the call is dead (RFC 3261 §13.3.1.4).
@@ -372,7 +406,8 @@ impl Endpoint {
             .and_then(|id| self.dialogs.get(id))
             .is_some_and(|d| d.ack_pending().is_some());
         if waiting {
-            self.hangup_call(&call_id, "no ACK", now);
+            // The 2xx gave up: the dialog may be ended now (RFC 3261 §15).
+            self.send_bye(&call_id, "no ACK", now);
         }
     }
 

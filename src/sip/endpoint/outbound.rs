@@ -447,6 +447,7 @@ impl Endpoint {
                 hangup_after: Duration::ZERO,
                 outbound: true,
                 invite_server: None,
+                bye_after_ack: None,
             },
         );
         self.pump(now);
