@@ -199,16 +199,32 @@ pub async fn start(
                     None => tokio::time::sleep(Duration::from_secs(3600)).await,
                 }
             };
+            // A bug that panics inside the endpoint must not take signalling down with it: the
+            // message (or timer) that hit it is lost, the panic is logged, the endpoint goes on.
+            let guarded = |ep: &mut Endpoint, f: &mut dyn FnMut(&mut Endpoint)| {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(ep)));
+                if r.is_err() {
+                    tracing::error!(
+                        "the SIP endpoint panicked handling a message or timer; continuing"
+                    );
+                }
+            };
             tokio::select! {
                 biased;
-                Some(m) = lanes.priority.recv() => ep.handle_inbound(m, Instant::now().into_std()),
-                Some(m) = lanes.new_work.recv() => ep.handle_inbound(m, Instant::now().into_std()),
+                Some(m) = lanes.priority.recv() => {
+                    let mut m = Some(m);
+                    guarded(&mut ep, &mut |ep| if let Some(m) = m.take() { ep.handle_inbound(m, Instant::now().into_std()) });
+                }
+                Some(m) = lanes.new_work.recv() => {
+                    let mut m = Some(m);
+                    guarded(&mut ep, &mut |ep| if let Some(m) = m.take() { ep.handle_inbound(m, Instant::now().into_std()) });
+                }
                 Some(c) = cmd_rx.recv() => command(&mut ep, c, &transports),
                 _ = sleep => {}
             }
             let now = Instant::now().into_std();
             if ep.poll_timeout().is_some_and(|at| at <= now) {
-                ep.handle_timeout(now);
+                guarded(&mut ep, &mut |ep| ep.handle_timeout(now));
             }
             while let Some((to, msg)) = ep.poll_transmit() {
                 transports.send(to, &msg);

@@ -7,6 +7,8 @@
 //! up after the number's `hangup_after_secs`.
 
 mod calls;
+#[cfg(test)]
+mod fuzz_tests;
 mod inbound;
 mod outbound;
 mod sdp;

@@ -11,8 +11,8 @@ use crate::config::{Number, SipConfig, Trunk, TrunkRegister};
 use crate::sip::auth::{respond, Ha1};
 use crate::sip::message::{parse_datagram, Method};
 
-const TRUNK: &str = "192.0.2.1:5060";
-const PHONE: &str = "198.51.100.7:5062";
+pub(super) const TRUNK: &str = "192.0.2.1:5060";
+pub(super) const PHONE: &str = "198.51.100.7:5062";
 const CARRIER: &str = "192.0.2.50:5060";
 
 fn number(n: &str, answer_after_ms: u32, hangup_after_secs: u32) -> Number {
@@ -27,16 +27,16 @@ fn number(n: &str, answer_after_ms: u32, hangup_after_secs: u32) -> Number {
     }
 }
 
-struct Harness {
-    ep: Endpoint,
+pub(super) struct Harness {
+    pub(super) ep: Endpoint,
     t0: Instant,
-    now: Instant,
+    pub(super) now: Instant,
     sent: Vec<(Peer, Message)>,
     events: Vec<Event>,
     seq: u32,
 }
 
-fn peer(addr: &str) -> Peer {
+pub(super) fn peer(addr: &str) -> Peer {
     Peer {
         transport: Transport::Udp,
         addr: addr.parse().unwrap(),
@@ -44,7 +44,7 @@ fn peer(addr: &str) -> Peer {
 }
 
 impl Harness {
-    fn new(tweak: impl FnOnce(&mut EndpointConfig)) -> Harness {
+    pub(super) fn new(tweak: impl FnOnce(&mut EndpointConfig)) -> Harness {
         let mut cfg = EndpointConfig::new(
             SipConfig::default(),
             "203.0.113.1:5060".parse().unwrap(),
@@ -81,7 +81,7 @@ impl Harness {
         h
     }
 
-    fn drain(&mut self) {
+    pub(super) fn drain(&mut self) {
         while let Some(x) = self.ep.poll_transmit() {
             self.sent.push(x);
         }
@@ -103,7 +103,7 @@ impl Harness {
     }
 
     /// Advances the fake clock to `ms` after the start, firing every timer on the way.
-    fn run_to(&mut self, ms: u64) {
+    pub(super) fn run_to(&mut self, ms: u64) {
         let end = self.t0 + Duration::from_millis(ms);
         while let Some(at) = self.ep.poll_timeout() {
             if at > end {
@@ -120,7 +120,7 @@ impl Harness {
         (self.now - self.t0).as_millis() as u64
     }
 
-    fn take(&mut self) -> Vec<(Peer, Message)> {
+    pub(super) fn take(&mut self) -> Vec<(Peer, Message)> {
         std::mem::take(&mut self.sent)
     }
 
@@ -128,7 +128,13 @@ impl Harness {
         self.take().iter().filter_map(|(_, m)| m.status()).collect()
     }
 
-    fn invite(&mut self, to_number: &str, call_id: &str, from_user: &str, extra: &str) -> String {
+    pub(super) fn invite(
+        &mut self,
+        to_number: &str,
+        call_id: &str,
+        from_user: &str,
+        extra: &str,
+    ) -> String {
         self.seq += 1;
         let sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n";
         format!(
