@@ -4,6 +4,8 @@ mod ack_2xx;
 mod harness;
 mod invite_client;
 mod invite_server;
+mod lifecycle;
 mod matching;
 mod non_invite_client;
 mod non_invite_server;
+mod scale;
