@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use hotline::sip::message::StartLine;
+
 use hotline::sip::transaction::{
     add_top_via, Key, Output, Peer, ServerState, TimerConfig, Transport, TxError,
 };
@@ -158,7 +160,17 @@ fn refused_calls() {
     sim.recv(Req::new("OPTIONS", 2).build(), udp());
     let (key, _, _) = sim.request();
     assert_eq!(
-        sim.layer.send_response(&key, req, now),
+        sim.layer.send_response(&key, req.clone(), now),
+        Err(TxError::NotAResponse)
+    );
+    let mut odd = response(&req, 200, "x");
+    odd.start = StartLine::Response {
+        version: "SIP/2.0".into(),
+        code: 700,
+        reason: "Odd".into(),
+    };
+    assert_eq!(
+        sim.layer.send_response(&key, odd, now),
         Err(TxError::NotAResponse)
     );
     assert_eq!(sim.layer.len(), 2);

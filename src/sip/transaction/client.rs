@@ -110,7 +110,7 @@ impl ClientTx {
     }
 
     pub(super) fn on_response(&mut self, res: Message, sh: &mut Shared, now: Instant) -> Flow {
-        let Some(code) = res.status() else {
+        let Some(code) = res.status().filter(|c| (100..700).contains(c)) else {
             return Flow::Continue;
         };
         if self.invite {

@@ -91,7 +91,10 @@ impl TransactionLayer {
             .servers
             .get_mut(key)
             .ok_or(TxError::NoSuchTransaction)?;
-        let code = res.status().ok_or(TxError::NotAResponse)?;
+        let code = res
+            .status()
+            .filter(|c| (100..700).contains(c))
+            .ok_or(TxError::NotAResponse)?;
         let accepts_2xx = matches!(tx.state, ServerState::Proceeding | ServerState::Accepted);
         if *key.method() == Method::Invite && (200..300).contains(&code) && accepts_2xx {
             // Started before the transaction arms Timer L, so that an AckWait timeout due at

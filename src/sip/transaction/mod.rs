@@ -230,7 +230,7 @@ pub enum TxError {
     NoBranch,
     #[error("the message is not a request")]
     NotARequest,
-    #[error("the message is not a response or its CSeq does not parse")]
+    #[error("the message is not a response with a status code from 100 to 699")]
     NotAResponse,
     #[error("an ACK is not a transaction: send it with send_stateless")]
     AckIsNotATransaction,
