@@ -166,6 +166,12 @@ fn a_transport_error_on_the_invite_stops_the_2xx_retransmission() {
     let (key, _) = answered(&mut sim, udp(), 0);
     sim.advance_to(600);
     sim.transport_error(&Key::Server(key));
+    assert_eq!(
+        sim.layer.pending_timers(),
+        0,
+        "Timer L and both 2xx timers are gone"
+    );
+    assert_eq!(sim.layer.poll_timeout(), None);
     sim.advance_to(60_000);
     assert_eq!(
         sim.lines(),

@@ -307,6 +307,11 @@ fn calling_transport_error_tells_the_tu_and_terminates() {
     let (key, _) = start(&mut sim);
     sim.advance_to(600);
     sim.transport_error(&Key::Client(key));
+    assert_eq!(
+        sim.layer.poll_timeout(),
+        None,
+        "Timers A and B went with it"
+    );
     sim.advance_to(100_000);
     assert_eq!(
         sim.lines(),

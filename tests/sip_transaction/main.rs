@@ -8,4 +8,5 @@ mod lifecycle;
 mod matching;
 mod non_invite_client;
 mod non_invite_server;
+mod random;
 mod scale;
