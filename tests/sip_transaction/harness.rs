@@ -140,7 +140,7 @@ impl Sim {
         self.take()
             .into_iter()
             .filter_map(|(_, o)| match o {
-                Output::Transmit { msg, .. } => Some(msg),
+                Output::Transmit { msg, .. } => Some(std::sync::Arc::unwrap_or_clone(msg)),
                 _ => None,
             })
             .collect()

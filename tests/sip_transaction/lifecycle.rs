@@ -199,7 +199,7 @@ fn stateless_messages_go_straight_out() {
         sim.layer.poll_output(),
         Some(Output::Transmit {
             to: udp(),
-            msg: ack
+            msg: ack.into()
         })
     );
     assert!(sim.layer.is_empty());

@@ -55,6 +55,7 @@ mod server;
 mod timers;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::message::{new_branch, Message, Method};
@@ -189,8 +190,10 @@ pub enum ServerState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// Send `msg` to `to`. Responses go back to the [`Peer`] the request came from; the driver
-    /// may apply RFC 3261 §18.2.2 (`received`/`rport`, a new connection) on top.
-    Transmit { to: Peer, msg: Message },
+    /// may apply RFC 3261 §18.2.2 (`received`/`rport`, a new connection) on top. The message is
+    /// shared with the transaction, so a retransmission is the same `Arc` again (a driver may
+    /// cache its serialization by pointer).
+    Transmit { to: Peer, msg: Arc<Message> },
     /// A new request for the TU, to be answered with [`TransactionLayer::send_response`] under
     /// `key`. For a CANCEL, `cancels` names the INVITE server transaction with the same branch
     /// if one still exists, whatever its state: a CANCEL that raced a final response finds the
