@@ -3,7 +3,8 @@
 //!
 //! [`TransactionLayer`] owns every client and server transaction. It never reads a clock,
 //! touches a socket or spawns a task: the driver feeds it parsed messages, calls from the
-//! transaction user (TU) and the current [`Instant`](std::time::Instant), and drains what it wants done:
+//! transaction user (TU) and the current [`Instant`](std::time::Instant), and drains what it
+//! wants done:
 //!
 //! ```text
 //!   network ──handle_message──►┌──────────────────┐──poll_output──► Transmit / TU events
