@@ -166,6 +166,12 @@ fn a_transport_error_on_the_invite_stops_the_2xx_retransmission() {
     let (key, _) = answered(&mut sim, udp(), 0);
     sim.advance_to(600);
     sim.transport_error(&Key::Server(key));
+    assert_eq!(
+        sim.layer.pending_timers(),
+        0,
+        "Timer L and both 2xx timers are gone"
+    );
+    assert_eq!(sim.layer.poll_timeout(), None);
     sim.advance_to(60_000);
     assert_eq!(
         sim.lines(),
@@ -178,4 +184,17 @@ fn a_transport_error_on_the_invite_stops_the_2xx_retransmission() {
     );
     assert_eq!(sim.layer.pending_acks(), 0);
     assert_eq!(sim.layer.poll_timeout(), None);
+}
+
+#[test]
+fn an_ack_for_the_2xx_reusing_the_invite_branch_still_reaches_the_tu() {
+    // Some UAs put the INVITE's branch on the ACK for a 2xx. It then matches the INVITE
+    // transaction, which is Accepted and hands it on (RFC 6026) instead of absorbing it.
+    let mut sim = Sim::default();
+    let (key, _) = answered(&mut sim, udp(), 0);
+    sim.advance_to(100);
+    sim.recv(ack_2xx("uas", "z9hG4bKc1"), udp());
+    sim.advance_to(60_000);
+    assert_eq!(sim.lines(), ["0 tx 200", "100 ack", "32000 terminated"]);
+    assert_eq!(sim.layer.server_state(&key), None);
 }

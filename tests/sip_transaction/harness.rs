@@ -83,15 +83,6 @@ impl Sim {
         self.now = target;
     }
 
-    /// Runs timers until none is left.
-    pub fn run_to_end(&mut self) {
-        while let Some(t) = self.layer.poll_timeout() {
-            self.now = self.now.max(t);
-            self.layer.handle_timeout(self.now);
-            self.drain();
-        }
-    }
-
     /// A message from the network at the current time.
     pub fn recv(&mut self, msg: Message, from: Peer) {
         self.layer.handle_message(msg, from, self.now);
@@ -112,6 +103,11 @@ impl Sim {
 
     pub fn transport_error(&mut self, key: &Key) {
         self.layer.handle_transport_error(key);
+        self.drain();
+    }
+
+    pub fn peer_error(&mut self, peer: Peer) {
+        self.layer.handle_peer_error(peer);
         self.drain();
     }
 
@@ -144,7 +140,7 @@ impl Sim {
         self.take()
             .into_iter()
             .filter_map(|(_, o)| match o {
-                Output::Transmit { msg, .. } => Some(msg),
+                Output::Transmit { msg, .. } => Some(std::sync::Arc::unwrap_or_clone(msg)),
                 _ => None,
             })
             .collect()

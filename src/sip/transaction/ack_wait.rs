@@ -10,6 +10,7 @@
 //! unreliable hop further on. Here they run on unreliable transports only (every hop of this
 //! server's trunks is direct); the 64·T1 wait for the ACK applies on every transport.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::timers::{Armed, Flow, Owner, Shared};
@@ -40,7 +41,7 @@ pub(super) struct AckWaiter {
     /// The INVITE server transaction that sent the 2xx; named in the timeout.
     pub(super) server: ServerKey,
     pub(super) peer: Peer,
-    response: Message,
+    response: Arc<Message>,
     interval: Duration,
     pub(super) armed: Armed,
 }
@@ -51,7 +52,7 @@ impl AckWaiter {
         key: AckKey,
         server: ServerKey,
         peer: Peer,
-        response: Message,
+        response: Arc<Message>,
         sh: &mut Shared,
         now: Instant,
     ) -> AckWaiter {
@@ -77,7 +78,7 @@ impl AckWaiter {
     }
 
     /// The TU sent the 2xx again (perhaps changed): retransmit that one from now on.
-    pub(super) fn replace(&mut self, response: Message) {
+    pub(super) fn replace(&mut self, response: Arc<Message>) {
         self.response = response;
     }
 

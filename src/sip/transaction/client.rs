@@ -2,6 +2,7 @@
 //! and the non-INVITE machine (§17.1.2).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::timers::{Armed, Flow, Owner, Shared};
@@ -17,13 +18,13 @@ pub(super) struct ClientTx {
     key: ClientKey,
     invite: bool,
     pub(super) state: ClientState,
-    request: Message,
+    request: Arc<Message>,
     pub(super) peer: Peer,
     /// Current retransmission interval of Timer A or E.
     interval: Duration,
     pub(super) armed: Armed,
     /// The ACK sent for a non-2xx final, re-sent for each retransmission of that final.
-    ack: Option<Message>,
+    ack: Option<Arc<Message>>,
     /// Fingerprints of the provisional responses already given to the TU.
     seen: Vec<u64>,
 }
@@ -46,7 +47,7 @@ impl ClientTx {
             } else {
                 ClientState::Trying
             },
-            request,
+            request: Arc::new(request),
             peer,
             interval: sh.cfg.t1,
             armed: Armed::default(),
@@ -110,7 +111,7 @@ impl ClientTx {
     }
 
     pub(super) fn on_response(&mut self, res: Message, sh: &mut Shared, now: Instant) -> Flow {
-        let Some(code) = res.status() else {
+        let Some(code) = res.status().filter(|c| (100..700).contains(c)) else {
             return Flow::Continue;
         };
         if self.invite {
@@ -143,6 +144,7 @@ impl ClientTx {
                 sh.disarm_all(&mut self.armed);
                 self.state = Completed;
                 if let Some(ack) = ack_for(&self.request, &res) {
+                    let ack = Arc::new(ack);
                     sh.transmit(self.peer, ack.clone());
                     self.ack = Some(ack);
                 }

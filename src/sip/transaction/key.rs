@@ -2,24 +2,23 @@
 //! §17.2.3 server key (branch + sent-by + method for RFC 3261 senders, the RFC 2543 tuple for
 //! branches without the magic cookie).
 
+use std::sync::Arc;
+
 use crate::sip::message::{Message, Method};
 
 /// Identifies a client transaction: the branch of the request's top Via and its method (the
 /// method a response carries in CSeq). A CANCEL shares its INVITE's branch and differs here by
-/// method only.
+/// method only. Cheap to clone.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ClientKey {
-    branch: String,
-    method: Method,
-}
+pub struct ClientKey(Arc<(String, Method)>);
 
 impl ClientKey {
     pub fn branch(&self) -> &str {
-        &self.branch
+        &self.0 .0
     }
 
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.0 .1
     }
 
     /// The key a request creates; `None` without a top Via carrying an RFC 3261 branch.
@@ -28,25 +27,26 @@ impl ClientKey {
         if !via.has_rfc3261_branch() {
             return None;
         }
-        Some(ClientKey {
-            branch: via.branch()?.to_string(),
-            method: req.method()?.clone(),
-        })
+        Some(ClientKey(Arc::new((
+            via.branch()?.to_string(),
+            req.method()?.clone(),
+        ))))
     }
 
     /// The key a response matches (§17.1.3).
     pub(super) fn of_response(res: &Message) -> Option<ClientKey> {
         let via = res.top_via().ok()?;
-        Some(ClientKey {
-            branch: via.branch()?.to_string(),
-            method: res.cseq().ok()?.method,
-        })
+        Some(ClientKey(Arc::new((
+            via.branch()?.to_string(),
+            res.cseq().ok()?.method,
+        ))))
     }
 }
 
 /// Identifies a server transaction. For an ACK the key is that of the INVITE it acknowledges.
+/// Cheap to clone.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ServerKey(Inner);
+pub struct ServerKey(Arc<Inner>);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Inner {
@@ -74,7 +74,7 @@ struct Legacy {
 impl ServerKey {
     /// The method of the request that created the transaction (INVITE for an ACK's key).
     pub fn method(&self) -> &Method {
-        match &self.0 {
+        match &*self.0 {
             Inner::Rfc3261 { method, .. } => method,
             Inner::Legacy(l) => &l.method,
         }
@@ -82,7 +82,7 @@ impl ServerKey {
 
     /// Whether the request came from an RFC 2543 sender (no magic cookie in its branch).
     pub fn is_legacy(&self) -> bool {
-        matches!(self.0, Inner::Legacy(_))
+        matches!(*self.0, Inner::Legacy(_))
     }
 
     /// The key of the transaction a request belongs to, ACK mapped to INVITE. `None` when the
@@ -94,16 +94,16 @@ impl ServerKey {
         };
         let via = req.top_via().ok()?;
         if via.has_rfc3261_branch() {
-            return Some(ServerKey(Inner::Rfc3261 {
+            return Some(ServerKey(Arc::new(Inner::Rfc3261 {
                 branch: via.branch()?.to_string(),
                 sent_by: sent_by(&via.host, via.port),
                 method,
-            }));
+            })));
         }
         let tag = |h: Result<crate::sip::message::NameAddr, _>| {
             h.ok().and_then(|n| n.tag().map(str::to_string))
         };
-        Some(ServerKey(Inner::Legacy(Box::new(Legacy {
+        Some(ServerKey(Arc::new(Inner::Legacy(Box::new(Legacy {
             request_uri: req.request_uri()?.to_string(),
             to_tag: tag(req.to()),
             from_tag: tag(req.from()),
@@ -111,29 +111,29 @@ impl ServerKey {
             cseq: req.cseq().ok()?.seq,
             method,
             top_via: via.to_string(),
-        }))))
+        })))))
     }
 
     /// The same key for another method: a CANCEL's key turned into its INVITE's.
     pub(super) fn with_method(&self, method: Method) -> ServerKey {
-        let mut k = self.clone();
-        match &mut k.0 {
+        let mut inner = (*self.0).clone();
+        match &mut inner {
             Inner::Rfc3261 { method: m, .. } => *m = method,
             Inner::Legacy(l) => l.method = method,
         }
-        k
+        ServerKey(Arc::new(inner))
     }
 
     /// For a legacy key, the same key with another To tag: an RFC 2543 ACK carries the tag of
     /// the response while the INVITE that created the transaction usually had none. `None` for
     /// RFC 3261 keys, which need no such second look.
     pub(super) fn legacy_with_to_tag(&self, tag: Option<&str>) -> Option<ServerKey> {
-        match &self.0 {
+        match &*self.0 {
             Inner::Rfc3261 { .. } => None,
             Inner::Legacy(l) => {
                 let mut l = l.clone();
                 l.to_tag = tag.map(str::to_string);
-                Some(ServerKey(Inner::Legacy(l)))
+                Some(ServerKey(Arc::new(Inner::Legacy(l))))
             }
         }
     }

@@ -1,6 +1,7 @@
 //! [`TransactionLayer`]: the store of transactions, message matching and timer dispatch.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::ack_wait::{AckKey, AckWaiter};
@@ -91,7 +92,11 @@ impl TransactionLayer {
             .servers
             .get_mut(key)
             .ok_or(TxError::NoSuchTransaction)?;
-        let code = res.status().ok_or(TxError::NotAResponse)?;
+        let code = res
+            .status()
+            .filter(|c| (100..700).contains(c))
+            .ok_or(TxError::NotAResponse)?;
+        let res = Arc::new(res);
         let accepts_2xx = matches!(tx.state, ServerState::Proceeding | ServerState::Accepted);
         if *key.method() == Method::Invite && (200..300).contains(&code) && accepts_2xx {
             // Started before the transaction arms Timer L, so that an AckWait timeout due at
@@ -121,7 +126,7 @@ impl TransactionLayer {
 
     /// Queues a message outside any transaction: the ACK for a 2xx, a stateless response.
     pub fn send_stateless(&mut self, msg: Message, to: Peer) {
-        self.sh.transmit(to, msg);
+        self.sh.transmit(to, Arc::new(msg));
     }
 
     /// Fires every timer due at or before `now`, in deadline order.

@@ -3,7 +3,8 @@
 //!
 //! [`TransactionLayer`] owns every client and server transaction. It never reads a clock,
 //! touches a socket or spawns a task: the driver feeds it parsed messages, calls from the
-//! transaction user (TU) and the current [`Instant`], and drains what it wants done:
+//! transaction user (TU) and the current [`Instant`](std::time::Instant), and drains what it
+//! wants done:
 //!
 //! ```text
 //!   network ──handle_message──►┌──────────────────┐──poll_output──► Transmit / TU events
@@ -21,6 +22,31 @@
 //! to an INVITE until its ACK arrives (RFC 3261 §13.3.1.4), because it is pure timer work and
 //! the driver should not need a second timer source for it. See [`TimerName::Resend2xx`] and
 //! [`TimerName::AckWait`].
+//!
+//! # The driver's part
+//!
+//! * Parse, then hand over with the [`Peer`] it came from. Validation beyond what matching
+//!   needs (a top Via; Call-ID and CSeq for RFC 2543 senders) is the TU's: it answers a bad
+//!   request 400 through the transaction. RFC 3261 §18.1.2/§18.2.1 checks (a response with
+//!   several Vias, `received`/`rport` stamping) belong to the transport, before this layer.
+//! * [`Output::Transmit`] to a [`Peer`]: for responses, the peer the request came from. When a
+//!   send fails, call [`TransactionLayer::handle_transport_error`] if the driver knows the
+//!   transaction, or [`TransactionLayer::handle_peer_error`] (a closed TCP connection).
+//! * Timers: one sleep until [`TransactionLayer::poll_timeout`]; re-read it after every call,
+//!   since any call may move it earlier or clear it.
+//!
+//! # The TU's part
+//!
+//! * Answer every [`Output::Request`]: §17.2.2 gives a non-INVITE server transaction in
+//!   Trying no timer, so an unanswered one lives until [`TransactionLayer::abandon`].
+//! * Send the ACK for a 2xx itself ([`TransactionLayer::send_stateless`]), for the first 2xx
+//!   and again for every retransmission reported while the client transaction is Accepted or
+//!   as [`Output::StrayResponse`]. The layer builds only the ACK for non-2xx finals.
+//! * A ringing INVITE client transaction has no timeout after the first provisional (Timer B
+//!   is stopped): bound ringing with a TU timer and [`cancel_for`].
+//! * On [`Output::Timeout`] with [`TimerName::AckWait`], end the dialog with BYE.
+//! * Loop detection and merged requests (RFC 3261 §8.2.2.2) are the TU's: two requests with
+//!   different branches are different transactions here.
 
 mod ack_wait;
 mod client;
@@ -30,6 +56,7 @@ mod server;
 mod timers;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::message::{new_branch, Message, Method};
@@ -164,8 +191,10 @@ pub enum ServerState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// Send `msg` to `to`. Responses go back to the [`Peer`] the request came from; the driver
-    /// may apply RFC 3261 §18.2.2 (`received`/`rport`, a new connection) on top.
-    Transmit { to: Peer, msg: Message },
+    /// may apply RFC 3261 §18.2.2 (`received`/`rport`, a new connection) on top. The message is
+    /// shared with the transaction, so a retransmission is the same `Arc` again (a driver may
+    /// cache its serialization by pointer).
+    Transmit { to: Peer, msg: Arc<Message> },
     /// A new request for the TU, to be answered with [`TransactionLayer::send_response`] under
     /// `key`. For a CANCEL, `cancels` names the INVITE server transaction with the same branch
     /// if one still exists, whatever its state: a CANCEL that raced a final response finds the
@@ -205,7 +234,7 @@ pub enum TxError {
     NoBranch,
     #[error("the message is not a request")]
     NotARequest,
-    #[error("the message is not a response or its CSeq does not parse")]
+    #[error("the message is not a response with a status code from 100 to 699")]
     NotAResponse,
     #[error("an ACK is not a transaction: send it with send_stateless")]
     AckIsNotATransaction,

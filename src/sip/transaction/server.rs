@@ -1,6 +1,7 @@
 //! Server transactions: the INVITE machine (RFC 3261 §17.2.1 with the RFC 6026 Accepted state)
 //! and the non-INVITE machine (§17.2.2).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::timers::{Armed, Flow, Owner, Shared};
@@ -14,7 +15,7 @@ pub(super) struct ServerTx {
     /// Where the request came from, and so where responses go.
     pub(super) peer: Peer,
     /// The last response sent, re-sent for request retransmissions and by Timer G.
-    last: Option<Message>,
+    last: Option<Arc<Message>>,
     /// Current Timer G interval.
     interval: Duration,
     pub(super) armed: Armed,
@@ -43,6 +44,7 @@ impl ServerTx {
             if let Some(ts) = req.header("Timestamp") {
                 trying.push_header("Timestamp", ts);
             }
+            let trying = Arc::new(trying);
             sh.transmit(peer, trying.clone());
             tx.last = Some(trying);
         }
@@ -111,7 +113,7 @@ impl ServerTx {
 
     pub(super) fn on_tu_response(
         &mut self,
-        res: Message,
+        res: Arc<Message>,
         sh: &mut Shared,
         now: Instant,
     ) -> Result<Flow, TxError> {

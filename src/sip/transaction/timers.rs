@@ -8,6 +8,7 @@
 //! holds that id does nothing.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::ack_wait::AckKey;
@@ -111,7 +112,7 @@ impl Shared {
         Some((id, owner, name))
     }
 
-    pub(super) fn transmit(&mut self, to: Peer, msg: Message) {
+    pub(super) fn transmit(&mut self, to: Peer, msg: Arc<Message>) {
         self.out.push_back(Output::Transmit { to, msg });
     }
 
