@@ -17,6 +17,7 @@ mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::dialog::{Dialogs, SessionTimerConfig};
@@ -154,7 +155,7 @@ pub struct Endpoint {
     calls: calls::Calls,
     outbound: outbound::Outbound,
     numbers: HashMap<String, Number>,
-    transmit: VecDeque<(Peer, Message)>,
+    transmit: VecDeque<(Peer, Arc<Message>)>,
     events: VecDeque<Event>,
     stats: EndpointStats,
 }
@@ -250,7 +251,7 @@ impl Endpoint {
     }
 
     /// The next message to send.
-    pub fn poll_transmit(&mut self) -> Option<(Peer, Message)> {
+    pub fn poll_transmit(&mut self) -> Option<(Peer, Arc<Message>)> {
         self.transmit.pop_front()
     }
 
@@ -306,7 +307,7 @@ impl Endpoint {
     }
 
     /// Queues a message; responses over UDP follow the top Via (`received`/`rport`).
-    fn send(&mut self, to: Peer, msg: Message) {
+    fn send(&mut self, to: Peer, msg: Arc<Message>) {
         let to = if !msg.is_request() && to.transport == Transport::Udp {
             msg.top_via().map(|v| response_target(&v, to)).unwrap_or(to)
         } else {

@@ -82,8 +82,8 @@ impl Harness {
     }
 
     pub(super) fn drain(&mut self) {
-        while let Some(x) = self.ep.poll_transmit() {
-            self.sent.push(x);
+        while let Some((to, msg)) = self.ep.poll_transmit() {
+            self.sent.push((to, (*msg).clone()));
         }
         while let Some(e) = self.ep.poll_event() {
             self.events.push(e);
