@@ -147,6 +147,9 @@ pub struct SipConfig {
     pub min_se_secs: u32,
     /// Largest SIP message accepted (bytes).
     pub max_message_bytes: usize,
+    /// Digest algorithms offered to softphones, in order: "SHA-256", "MD5". RFC 8760 prefers
+    /// SHA-256 first; some clients (SIPp 3.6, baresip 1.0) only cope with MD5 (first, or alone).
+    pub digest_algorithms: Vec<String>,
 }
 
 impl Default for SipConfig {
@@ -166,6 +169,7 @@ impl Default for SipConfig {
             session_expires_secs: 1800,
             min_se_secs: 90,
             max_message_bytes: 65_535,
+            digest_algorithms: vec!["SHA-256".into(), "MD5".into()],
         }
     }
 }

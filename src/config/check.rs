@@ -196,6 +196,20 @@ fn check_sip(c: &mut Checker) {
     if !(1_500..=1_048_576).contains(&s.max_message_bytes) {
         bad("max_message_bytes", "must be between 1500 and 1048576");
     }
+    if s.digest_algorithms.is_empty() {
+        bad(
+            "digest_algorithms",
+            "must name at least one of \"SHA-256\", \"MD5\"",
+        );
+    }
+    let mut seen = HashSet::new();
+    for a in &s.digest_algorithms {
+        if !matches!(a.as_str(), "SHA-256" | "MD5") {
+            bad("digest_algorithms", "each must be \"SHA-256\" or \"MD5\"");
+        } else if !seen.insert(a.as_str()) {
+            bad("digest_algorithms", "names an algorithm twice");
+        }
+    }
     for (key, msg) in found {
         c.push("sip", format!("sip.{key}"), msg.into());
     }

@@ -152,6 +152,9 @@ fn bad_sip_settings() {
         ("min_se_secs = 90", "min_se_secs = 60", "sip.min_se_secs", "RFC 4028"),
         ("register_min_expires = 60", "register_min_expires = 7200", "sip.register_min_expires", "not above"),
         ("max_message_bytes = 65535", "max_message_bytes = 100", "sip.max_message_bytes", "between"),
+        ("digest_algorithms = [\"SHA-256\", \"MD5\"]", "digest_algorithms = [\"SHA-1\"]", "sip.digest_algorithms", "must be"),
+        ("digest_algorithms = [\"SHA-256\", \"MD5\"]", "digest_algorithms = []", "sip.digest_algorithms", "at least one"),
+        ("digest_algorithms = [\"SHA-256\", \"MD5\"]", "digest_algorithms = [\"MD5\", \"MD5\"]", "sip.digest_algorithms", "twice"),
     ];
     edits_give_one("hotline.toml", &cases);
     edit_gives_one(

@@ -73,14 +73,39 @@ impl fmt::Display for Challenge {
 /// with `qop="auth"` and the same nonce. Render each with `to_string()` as its own
 /// `WWW-Authenticate` header line, in this order.
 pub fn challenges(realm: &str, nonce: &str, opaque: &str, stale: bool) -> [Challenge; 2] {
-    [Algorithm::Sha256, Algorithm::Md5].map(|algorithm| Challenge {
+    [Algorithm::Sha256, Algorithm::Md5]
+        .map(|algorithm| challenge(algorithm, realm, nonce, opaque, stale))
+}
+
+/// The challenges for a configured list of algorithms, in that order (one header each).
+pub fn challenges_for(
+    algorithms: &[Algorithm],
+    realm: &str,
+    nonce: &str,
+    opaque: &str,
+    stale: bool,
+) -> Vec<Challenge> {
+    algorithms
+        .iter()
+        .map(|a| challenge(*a, realm, nonce, opaque, stale))
+        .collect()
+}
+
+fn challenge(
+    algorithm: Algorithm,
+    realm: &str,
+    nonce: &str,
+    opaque: &str,
+    stale: bool,
+) -> Challenge {
+    Challenge {
         realm: realm.to_string(),
         nonce: nonce.to_string(),
         opaque: Some(opaque.to_string()),
         algorithm,
         qop: vec!["auth".to_string()],
         stale,
-    })
+    }
 }
 
 /// Of several challenge header values (all `WWW-Authenticate` lines of a 401), the one to

@@ -21,7 +21,9 @@ use std::fmt;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-pub use digest::{challenges, pick_challenge, respond, verify, Challenge, Credentials};
+pub use digest::{
+    challenges, challenges_for, pick_challenge, respond, verify, Challenge, Credentials,
+};
 pub use nonce::{NonceStatus, Nonces, DEFAULT_NONCE_LIFETIME};
 
 /// Why a digest header could not be used.

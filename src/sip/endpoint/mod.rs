@@ -177,6 +177,11 @@ impl Endpoint {
             nonce_lifetime: Duration::from_secs(s.nonce_lifetime_secs.into()),
             max_failures: s.auth_failure_limit,
             failure_window: Duration::from_secs(s.auth_failure_window_secs.into()),
+            algorithms: s
+                .digest_algorithms
+                .iter()
+                .filter_map(|a| crate::sip::auth::Algorithm::parse(a).ok())
+                .collect(),
             ..RegistrarConfig::new(s.realm.clone())
         };
         let timer_cfg = SessionTimerConfig {

@@ -760,3 +760,14 @@ fn bye_waits_for_the_ack_of_the_2xx() {
         "BYE as soon as the ACK came"
     );
 }
+
+#[test]
+fn offered_digest_algorithms_follow_the_configuration() {
+    let mut h = Harness::new(|c| c.sip.digest_algorithms = vec!["MD5".into()]);
+    let inv = h.invite("12345", "md5", "1001", "");
+    h.deliver(&inv, PHONE);
+    let challenge = find(&h.take(), 401);
+    let www: Vec<&str> = challenge.header_lines("WWW-Authenticate").collect();
+    assert_eq!(www.len(), 1);
+    assert!(www[0].contains("algorithm=MD5"), "{}", www[0]);
+}

@@ -26,7 +26,8 @@ use bindings::{Context, Store, Update};
 use limit::FailureLimiter;
 
 use super::auth::{
-    challenges, verify, AuthError, Credentials, Ha1, NonceStatus, Nonces, DEFAULT_NONCE_LIFETIME,
+    challenges_for, verify, Algorithm, AuthError, Credentials, Ha1, NonceStatus, Nonces,
+    DEFAULT_NONCE_LIFETIME,
 };
 use super::message::header::{parse_delta, unquote};
 use super::message::{new_tag, Contacts, Message, Method};
@@ -73,6 +74,9 @@ pub struct RegistrarConfig {
     pub failure_window: Duration,
     /// Sources whose failures are tracked at most (default 65,536; oldest dropped first).
     pub max_tracked_sources: usize,
+    /// Digest algorithms offered in a 401, one challenge each, in this order (default
+    /// SHA-256 then MD5, RFC 8760).
+    pub algorithms: Vec<Algorithm>,
 }
 
 impl RegistrarConfig {
@@ -87,6 +91,7 @@ impl RegistrarConfig {
             max_failures: 20,
             failure_window: Duration::from_secs(60),
             max_tracked_sources: 65_536,
+            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
         }
     }
 }
@@ -237,7 +242,13 @@ impl Registrar {
     pub fn challenge(&self, req: &Message, stale: bool, now: Instant) -> Message {
         let mut res = reply(req, 401, None);
         let nonce = self.nonces.issue(now);
-        for c in challenges(&self.config.realm, &nonce, self.nonces.opaque(), stale) {
+        for c in challenges_for(
+            &self.config.algorithms,
+            &self.config.realm,
+            &nonce,
+            self.nonces.opaque(),
+            stale,
+        ) {
             res.push_header("WWW-Authenticate", c.to_string());
         }
         res
