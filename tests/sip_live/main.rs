@@ -1,0 +1,20 @@
+//! The real `hotline` binary against real SIP peers over loopback: SIPp scenarios
+//! (`scenarios/*.xml`), baresip as an agent's softphone, and raw UDP from Rust. Every test
+//! starts its own server on kernel-chosen ports with an edited copy of `sip-config`, bounds
+//! every peer in call count and time, and kills what it started when it ends (also on panic).
+//!
+//! Needs `sipp` (SIPp 3.6.1 or later) and `baresip` (1.0.0 or later, with its modules in
+//! `/usr/lib/baresip/modules`) on the PATH; `scripts/test.sh` installs them from Debian
+//! (`apt-get install sip-tester baresip-core`). Nothing is sent beyond 127.0.0.0/8 and ::1;
+//! IPv6 tests need ::1 to be configured (as it is by default).
+//!
+//! Digest algorithms: the server challenges with SHA-256 first, then MD5 (RFC 8760 order).
+//! SIPp 3.6.1 answers only the first challenge and only MD5, and baresip 1.0.0 (libre 1.1.0)
+//! stops at the first challenge it cannot answer, so the tests that make them authenticate put
+//! [`support::relay::Relay`] between them and the server; the `direct_*` tests, ignored, show
+//! the failures.
+
+mod support;
+
+mod auth;
+mod basic;
