@@ -40,7 +40,7 @@ fn agent_authenticates_with_digest_and_calls() {
     assert_eq!(offered.len(), 2, "{}", challenge.text);
     assert!(offered[0].contains("algorithm=SHA-256"), "{offered:?}");
     assert!(offered[1].contains("algorithm=MD5"), "{offered:?}");
-    let offered_call = server.log_events("call offered");
+    let offered_call = server.wait_log("call offered", 1);
     assert_eq!(offered_call.len(), 1, "{offered_call:?}");
     assert!(
         offered_call[0]["user"].as_str().unwrap().contains("1001"),

@@ -6,7 +6,12 @@
 //! Needs `sipp` (SIPp 3.6.1 or later) and `baresip` (1.0.0 or later, with its modules in
 //! `/usr/lib/baresip/modules`) on the PATH; `scripts/test.sh` installs them from Debian
 //! (`apt-get install sip-tester baresip-core`). Nothing is sent beyond 127.0.0.0/8 and ::1;
-//! IPv6 tests need ::1 to be configured (as it is by default).
+//! IPv6 tests need ::1 to be configured (as it is by default). `HOTLINE_LIVE_BIN` names another
+//! server binary than the one cargo built (useful when a target directory is shared with other
+//! checkouts of this crate, whose builds overwrite `target/debug/hotline`).
+//!
+//! The slowest test, `dialog::no_ack_makes_the_server_send_bye`, waits the 32 s that RFC 3261
+//! gives an unacknowledged 200; the suite takes about 40 s.
 //!
 //! Digest algorithms: the server challenges with SHA-256 first, then MD5 (RFC 8760 order).
 //! SIPp 3.6.1 answers only the first challenge and only MD5, and baresip 1.0.0 (libre 1.1.0)
@@ -17,4 +22,7 @@
 mod support;
 
 mod auth;
+mod baresip;
 mod basic;
+mod dialog;
+mod malformed;

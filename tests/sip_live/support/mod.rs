@@ -210,6 +210,14 @@ impl Server {
             .collect()
     }
 
+    /// Waits (up to 3 s) until `count` events with this message were logged; returns them all.
+    pub fn wait_log(&self, message: &str, count: usize) -> Vec<Value> {
+        wait_for(Duration::from_secs(3), message, || {
+            let events = self.log_events(message);
+            (events.len() >= count).then_some(events)
+        })
+    }
+
     /// One admin HTTP request; (status, JSON body).
     pub fn api(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
         http(self.http, method, path, Some(ADMIN), body)
