@@ -14,10 +14,10 @@
 //! gives an unacknowledged 200; the suite takes about 40 s.
 //!
 //! Digest algorithms: the server challenges with SHA-256 first, then MD5 (RFC 8760 order).
-//! SIPp 3.6.1 answers only the first challenge and only MD5, and baresip 1.0.0 (libre 1.1.0)
-//! stops at the first challenge it cannot answer, so the tests that make them authenticate put
-//! [`support::relay::Relay`] between them and the server; the `direct_*` tests, ignored, show
-//! the failures.
+//! SIPp 3.6.1 reads only the first challenge and answers only MD5; baresip 1.0.0 (libre 1.1.0)
+//! goes through every challenge and fails on any that is not MD5. So the tests that make them
+//! authenticate put [`support::relay::Relay`] between them and the server (MD5 moved first for
+//! SIPp, SHA-256 removed for baresip); the ignored `direct_*` tests show the failures.
 
 mod support;
 

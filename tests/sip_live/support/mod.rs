@@ -384,13 +384,3 @@ pub fn headers(msg: &str, name: &str) -> Vec<String> {
         })
         .collect()
 }
-
-/// Whether `program` can be run (`program -v` or `-h` starts).
-pub fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}

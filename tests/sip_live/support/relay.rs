@@ -1,8 +1,9 @@
 //! A one-client UDP relay that rewrites the server's digest challenges for clients that cannot
 //! take them as they are. The server offers SHA-256 first, then MD5 (RFC 8760 order); SIPp
-//! 3.6.1 reads only the first challenge and gives up on anything but MD5, and baresip 1.0.0
-//! (libre 1.1.0) stops at the first challenge it cannot answer. Everything else passes through
-//! unchanged, and every datagram is recorded.
+//! 3.6.1 reads only the first challenge and gives up on anything but MD5 (so MD5 first is
+//! enough), and baresip 1.0.0 (libre 1.1.0) goes through all of them and fails on the first
+//! that is not MD5 (so SHA-256 must go). Everything else passes through unchanged, and every
+//! datagram is recorded.
 //!
 //! Clients must put `rport` in their Via so that responses come back through the relay.
 
