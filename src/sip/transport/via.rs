@@ -94,12 +94,13 @@ pub fn response_target(via: &Via, src: Peer) -> Peer {
 }
 
 /// A response (400 Bad Request, 513 Message Too Large) for a request that did not parse, when its Via, From, To, Call-ID and CSeq lines can
-/// still be found; `None` means the bytes are dropped (garbage, or a broken response).
+/// still be found; `None` means the bytes are dropped (garbage, a broken response, or a broken
+/// ACK: an ACK is never answered, RFC 3261 §17.1.1.3).
 pub fn salvage_response(bytes: &[u8], code: u16, reason: &str) -> Option<Vec<u8>> {
     let text = String::from_utf8_lossy(bytes);
     let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
     let first = lines.next()?;
-    if first.starts_with("SIP/") || first.split(' ').count() < 3 {
+    if first.starts_with("SIP/") || first.starts_with("ACK ") || first.split(' ').count() < 3 {
         return None;
     }
     let mut kept: Vec<String> = Vec::new();
@@ -114,6 +115,9 @@ pub fn salvage_response(bytes: &[u8], code: u16, reason: &str) -> Option<Vec<u8>
         };
         let canon = canonical_name(name.trim());
         if let Some(i) = WANT.iter().position(|w| *w == canon) {
+            if canon == "CSeq" && value.split_whitespace().nth(1) == Some("ACK") {
+                return None;
+            }
             have[i] = true;
             kept.push(format!("{canon}: {}", value.trim()));
         }
@@ -253,5 +257,12 @@ mod tests {
         assert_eq!(parsed.call_id().unwrap(), "abc", "compact Call-ID copied");
         assert!(salvage_response(b"\x00\x01garbage", 400, "x").is_none());
         assert!(salvage_response(b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n", 400, "x").is_none());
+        // A broken ACK (here: no Request-URI) gets no response.
+        let ack = String::from_utf8_lossy(broken)
+            .replace("INVITE sip:12345@h", "ACK ")
+            .replace("1 INVITE", "1 ACK");
+        assert!(salvage_response(ack.as_bytes(), 400, "x").is_none());
+        let ack = String::from_utf8_lossy(broken).replace("1 INVITE", "1 ACK");
+        assert!(salvage_response(ack.as_bytes(), 400, "x").is_none());
     }
 }

@@ -1,0 +1,386 @@
+//! Support for the live SIP suite: a copy of `sip-config` with edits, the real `hotline` binary
+//! started on free ports (and killed when dropped, also on panic), plain HTTP to its API, raw
+//! UDP SIP, and bounded waiting.
+#![allow(dead_code)]
+
+pub mod relay;
+pub mod sipp;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The admin token of the demo configuration.
+pub const ADMIN: &str = "demo-admin";
+
+/// The shipped demo configuration, to be edited before a server starts on it.
+pub struct Config {
+    main: toml::Table,
+}
+
+impl Config {
+    pub fn demo() -> Config {
+        let text = std::fs::read_to_string(config_dir().join("hotline.toml")).expect("read");
+        Config {
+            main: text.parse().expect("hotline.toml parses"),
+        }
+    }
+
+    /// Sets a `[sip]` key.
+    pub fn sip(mut self, key: &str, value: impl Into<toml::Value>) -> Config {
+        let sip = self
+            .main
+            .entry("sip")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        sip.as_table_mut()
+            .expect("[sip]")
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets a key of the `[[numbers]]` entry for `number`.
+    pub fn number(mut self, number: &str, key: &str, value: impl Into<toml::Value>) -> Config {
+        let numbers = self.main["numbers"].as_array_mut().expect("[[numbers]]");
+        let entry = numbers
+            .iter_mut()
+            .filter_map(toml::Value::as_table_mut)
+            .find(|t| t.get("number").and_then(toml::Value::as_str) == Some(number))
+            .unwrap_or_else(|| panic!("number {number} is not in the demo configuration"));
+        entry.insert(key.into(), value.into());
+        self
+    }
+
+    /// Writes the configuration directory into `dir` (the other files copied as they are).
+    fn write(&self, dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("config dir");
+        for entry in std::fs::read_dir(config_dir()).expect("sip-config") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                std::fs::copy(&path, dir.join(path.file_name().unwrap())).expect("copy");
+            }
+        }
+        let main = dir.join("hotline.toml");
+        std::fs::write(&main, toml::to_string(&self.main).expect("toml")).expect("write");
+        main
+    }
+}
+
+/// The server binary: `HOTLINE_LIVE_BIN` when set (a copy kept apart from a target directory
+/// that other builds share), else the one cargo built for this test.
+fn binary() -> PathBuf {
+    std::env::var_os("HOTLINE_LIVE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hotline")))
+}
+
+fn config_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sip-config")
+}
+
+/// The scenario directory.
+pub fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sip_live/scenarios")
+}
+
+/// A running `hotline serve`; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// Where SIP listens (UDP and TCP).
+    pub sip: SocketAddr,
+    /// Where HTTP listens.
+    pub http: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the server on `cfg` with SIP on `sip_ip` (port chosen by the kernel) and HTTP on
+    /// 127.0.0.1, and waits until it answers OPTIONS.
+    pub fn start(cfg: Config, sip_ip: IpAddr) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = cfg.write(&dir.path().join("config"));
+        let mut cmd = Command::new(binary());
+        cmd.args(["--log-format", "json", "serve", "--config"])
+            .arg(&main)
+            .arg("--sip-addr")
+            .arg(SocketAddr::new(sip_ip, 0).to_string())
+            .args(["--http-addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env("RUST_LOG", "info,hotline=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("HOTLINE_") || k == "DATABASE_URL" || k == "REDIS_URL" {
+                cmd.env_remove(k);
+            }
+        }
+        let mut child = cmd.spawn().expect("spawn hotline");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (http, sip) = loop {
+            let found = log.lock().unwrap().iter().find_map(|l| {
+                let v: Value = serde_json::from_str(l).ok()?;
+                let f = &v["fields"];
+                (f["message"] == "hotline serving").then(|| {
+                    (
+                        f["http"].as_str().unwrap().parse().unwrap(),
+                        f["sip"].as_str().unwrap().parse().unwrap(),
+                    )
+                })
+            });
+            if let Some(found) = found {
+                break found;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "hotline exited ({status}):\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("hotline did not start within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let server = Server {
+            child,
+            sip,
+            http,
+            log,
+            _dir: dir,
+        };
+        server.wait_sip_ready();
+        server
+    }
+
+    /// The demo configuration, SIP on 127.0.0.1.
+    pub fn demo() -> Server {
+        Server::start(Config::demo(), [127, 0, 0, 1].into())
+    }
+
+    fn wait_sip_ready(&self) {
+        let sock = udp_socket(self.sip.ip());
+        for attempt in 0..50 {
+            let call_id = format!("ready-{attempt}");
+            sock.send_to(options(&sock, self.sip, &call_id).as_bytes(), self.sip)
+                .expect("send");
+            if let Some(res) = recv_matching(&sock, &call_id, Duration::from_millis(200)) {
+                assert!(res.starts_with("SIP/2.0 200"), "{res}");
+                return;
+            }
+        }
+        panic!("SIP did not answer OPTIONS within 10 s");
+    }
+
+    /// `host:port` of SIP, for sipp.
+    pub fn sip_target(&self) -> String {
+        self.sip.to_string()
+    }
+
+    /// Everything logged so far (JSON lines).
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Logged events whose message is `message` (their `fields`).
+    pub fn log_events(&self, message: &str) -> Vec<Value> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["fields"]["message"] == message)
+            .map(|v| v["fields"].clone())
+            .collect()
+    }
+
+    /// Waits (up to 3 s) until `count` events with this message were logged; returns them all.
+    pub fn wait_log(&self, message: &str, count: usize) -> Vec<Value> {
+        wait_for(Duration::from_secs(3), message, || {
+            let events = self.log_events(message);
+            (events.len() >= count).then_some(events)
+        })
+    }
+
+    /// One admin HTTP request; (status, JSON body).
+    pub fn api(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        http(self.http, method, path, Some(ADMIN), body)
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (status, body) = self.api("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    pub fn status(&self) -> Value {
+        self.get("/api/v1/sip/status")
+    }
+
+    pub fn registrations(&self) -> Vec<Value> {
+        let v = self.get("/api/v1/sip/registrations");
+        v.as_array().expect("array").clone()
+    }
+
+    pub fn calls(&self) -> Vec<Value> {
+        let v = self.get("/api/v1/sip/calls");
+        v.as_array().expect("array").clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(25).collect();
+            eprintln!("--- hotline log (last lines) ---");
+            for l in tail.into_iter().rev() {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`; (status, JSON body or Null).
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status: u16 = raw[9..12].parse().expect("status code");
+    let payload = raw.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (status, serde_json::from_str(payload).unwrap_or(Value::Null))
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, for at most `limit`.
+pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A port free on `ip` for both UDP and TCP, never handed out twice by this process.
+pub fn free_port(ip: IpAddr) -> u16 {
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    for _ in 0..100 {
+        let udp = UdpSocket::bind((ip, 0)).expect("bind UDP");
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind((ip, port)).is_err() {
+            continue;
+        }
+        let mut given = GIVEN.lock().unwrap();
+        if given.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
+    panic!("no free port on {ip}");
+}
+
+/// A UDP socket on `ip` (any port) with a short read timeout.
+pub fn udp_socket(ip: IpAddr) -> UdpSocket {
+    let sock = UdpSocket::bind((ip, 0)).expect("bind");
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    sock
+}
+
+/// `host:port` as it goes into a SIP header (IPv6 in brackets).
+pub fn hostport(addr: SocketAddr) -> String {
+    addr.to_string()
+}
+
+/// An OPTIONS request from `sock` to `to`.
+pub fn options(sock: &UdpSocket, to: SocketAddr, call_id: &str) -> String {
+    let me = hostport(sock.local_addr().unwrap());
+    let to = hostport(to);
+    format!(
+        "OPTIONS sip:{to} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id};rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:probe@{me}>;tag=p{call_id}\r\nTo: <sip:{to}>\r\n\
+         Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
+/// The first datagram mentioning `call_id` within `limit` (others are skipped).
+pub fn recv_matching(sock: &UdpSocket, call_id: &str, limit: Duration) -> Option<String> {
+    let deadline = Instant::now() + limit;
+    let mut buf = vec![0u8; 70_000];
+    while Instant::now() < deadline {
+        if let Ok((n, _)) = sock.recv_from(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if header(&text, "Call-ID").as_deref() == Some(call_id) {
+                return Some(text);
+            }
+        }
+    }
+    None
+}
+
+/// The value of the first header `name` (case-insensitive; no compact forms) in a message.
+pub fn header(msg: &str, name: &str) -> Option<String> {
+    msg.lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+}
+
+/// All values of header `name`.
+pub fn headers(msg: &str, name: &str) -> Vec<String> {
+    msg.lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+        .collect()
+}
