@@ -60,6 +60,8 @@ impl Server {
             .arg(data_dir)
             .args(extra)
             .env("HOTLINE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            // Any free port: servers of parallel tests must not share 5060.
+            .env("HOTLINE_SIP_ADDR", "127.0.0.1:0")
             .env_remove("DATABASE_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
