@@ -2,5 +2,6 @@
 //! a differential oracle against rsip, and property tests that nothing panics.
 mod ipv6;
 mod message;
+mod rsip_oracle;
 mod support;
 mod torture;
