@@ -9,7 +9,7 @@ use hotline::sip::message::{
 };
 use proptest::prelude::*;
 
-use crate::support::{assert_round_trip, frame_chunked};
+use crate::support::{assert_round_trip, config, frame_chunked};
 
 /// Reads everything a layer above might read, and checks what is written back reads again.
 fn exercise(m: &Message) {
@@ -118,6 +118,10 @@ enum Mutation {
     Flip(usize, u8),
     Truncate(usize),
     Insert(usize, u8),
+    /// Several of the octets parsers trip on at once (`\` CR, `"` `<`, …).
+    InsertRun(usize, Vec<u8>),
+    /// A quoted-pair (`\` and an ASCII octet) just inside a quoted string: after the n-th `"`.
+    QuotedPair(usize, u8),
     Remove(usize),
 }
 
@@ -127,6 +131,12 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         any::<usize>().prop_map(Mutation::Truncate),
         (any::<usize>(), prop::sample::select(SPECIAL)).prop_map(|(i, b)| Mutation::Insert(i, b)),
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        (
+            any::<usize>(),
+            prop::collection::vec(prop::sample::select(SPECIAL), 2..4)
+        )
+            .prop_map(|(i, run)| Mutation::InsertRun(i, run)),
+        (any::<usize>(), 0u8..0x80).prop_map(|(i, b)| Mutation::QuotedPair(i, b)),
         any::<usize>().prop_map(Mutation::Remove),
     ]
 }
@@ -138,6 +148,17 @@ fn apply(mut b: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
             Mutation::Flip(i, x) if !b.is_empty() => b[i % len] ^= x,
             Mutation::Truncate(i) => b.truncate(i % len),
             Mutation::Insert(i, x) => b.insert(i % (b.len() + 1), x),
+            Mutation::InsertRun(i, ref run) => {
+                let at = i % (b.len() + 1);
+                b.splice(at..at, run.iter().copied());
+            }
+            Mutation::QuotedPair(i, x) => {
+                let quotes: Vec<usize> = (0..b.len()).filter(|&j| b[j] == b'"').collect();
+                if !quotes.is_empty() {
+                    let at = quotes[i % quotes.len()] + 1;
+                    b.splice(at..at, [b'\\', x]);
+                }
+            }
             Mutation::Remove(i) if !b.is_empty() => {
                 b.remove(i % len);
             }
@@ -148,7 +169,7 @@ fn apply(mut b: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(config(3000))]
 
     #[test]
     fn mutated_messages_never_panic(
@@ -163,7 +184,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600), chunking in any::<u64>()) {

@@ -484,6 +484,7 @@ mod generated {
     use proptest::prelude::*;
 
     use super::{assert_agree, wire};
+    use crate::support::config;
 
     fn word() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9][a-zA-Z0-9_+-]{0,15}"
@@ -534,7 +535,7 @@ mod generated {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(config(256))]
 
         /// Generated messages within what rsip handles read the same in both parsers.
         #[test]
