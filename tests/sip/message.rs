@@ -283,6 +283,20 @@ Content-Length: 0
         parse_datagram(bad.as_bytes()),
         Err(ParseError::HeaderSyntax(_))
     ));
+    // A quoted-pair may escape any control character but CR and LF (found by cargo fuzz: an
+    // escaped CR was accepted, then written back as a space).
+    let ok = "OPTIONS sip:x SIP/2.0\r\nSubject: \"a\\\x01b\\\x00c\"\r\n\r\n";
+    assert!(parse_datagram(ok.as_bytes()).is_ok());
+    let bad = "OPTIONS sip:x SIP/2.0\r\nSubject: \"a\\\rb\"\r\n\r\n";
+    assert!(matches!(
+        parse_datagram(bad.as_bytes()),
+        Err(ParseError::HeaderSyntax(_))
+    ));
+    let bad = "OPTIONS sip:x SIP/2.0\r\nSubject: a\\\x01b\r\n\r\n";
+    assert!(
+        parse_datagram(bad.as_bytes()).is_err(),
+        "escapes count only inside quotes"
+    );
 }
 
 #[test]

@@ -20,11 +20,13 @@
 use hotline::sip::message::{parse_datagram, Message, StartLine, Uri};
 use rsip::prelude::*;
 
+/// Method, scheme, user, host and port of a request.
+type RequestLine = (String, String, Option<String>, String, Option<u16>);
+
 /// What both parsers are asked about one message.
 #[derive(Debug, PartialEq, Eq)]
 struct Summary {
-    /// `Some((method, scheme, user, host, port))` for a request.
-    request: Option<(String, String, Option<String>, String, Option<u16>)>,
+    request: Option<RequestLine>,
     status: Option<u16>,
     call_id: String,
     cseq: (u32, String),
@@ -482,6 +484,7 @@ mod generated {
     use proptest::prelude::*;
 
     use super::{assert_agree, wire};
+    use crate::support::config;
 
     fn word() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9][a-zA-Z0-9_+-]{0,15}"
@@ -532,7 +535,7 @@ mod generated {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(config(256))]
 
         /// Generated messages within what rsip handles read the same in both parsers.
         #[test]

@@ -116,3 +116,13 @@ pub const TYPED: [&str; 11] = [
 pub fn has(m: &Message, header: &str) -> bool {
     m.header(header).is_some()
 }
+
+/// A property-test configuration with `cases` cases that writes no regression files (the
+/// failures found so far are plain tests in `message.rs`).
+pub fn config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

@@ -250,7 +250,8 @@ fn check_value(value: &str) -> Result<(), ParseError> {
     while i < b.len() {
         match b[i] {
             b'"' => quoted = !quoted,
-            b'\\' if quoted => i += 1,
+            // quoted-pair excludes CR and LF: an escaped CR is still a bare CR.
+            b'\\' if quoted && !matches!(b.get(i + 1), Some(b'\r' | b'\n')) => i += 1,
             c if (c < b' ' && c != b'\t') || c == 0x7f => {
                 return Err(ParseError::HeaderSyntax("control character in header"))
             }
