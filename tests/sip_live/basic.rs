@@ -3,9 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::support::relay::{Challenges, Relay};
 use crate::support::sipp::Sipp;
-use crate::support::{wait_for, Config, Server};
+use crate::support::{headers, wait_for, Config, Server};
 
 const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
@@ -25,17 +24,26 @@ fn options_answers_200_allowing_invite() {
     );
 }
 
-/// SIPp registers as 1001 with digest (through the relay that puts the MD5 challenge first),
-/// the registration shows in the API, and REGISTER with Expires: 0 removes it.
+/// SIPp registers as 1001 with digest (the server configured to offer MD5 first, the only
+/// challenge SIPp 3.6.1 reads), the registration shows in the API, and REGISTER with Expires: 0
+/// removes it.
 #[test]
 fn register_with_digest_then_unregister() {
-    let server = Server::demo();
-    let relay = Relay::start(LOCAL, LOCAL, server.sip, Challenges::Md5First);
-    let target = relay.addr.to_string();
+    let cfg = Config::demo().sip("digest_algorithms", vec!["MD5", "SHA-256"]);
+    let server = Server::start(cfg, LOCAL);
+    let target = server.sip_target();
     let run = Sipp::new(&target, "register.xml")
         .set("expires", "120")
         .run();
     run.assert_success(1);
+    let challenge = run
+        .received()
+        .find(|m| m.is_response(401, "REGISTER"))
+        .expect("a 401");
+    let offered = headers(&challenge.text, "WWW-Authenticate");
+    assert_eq!(offered.len(), 2, "{}", challenge.text);
+    assert!(offered[0].contains("algorithm=MD5"), "{offered:?}");
+    assert!(offered[1].contains("algorithm=SHA-256"), "{offered:?}");
     let auth = run
         .sent()
         .filter_map(|m| m.header("Authorization"))

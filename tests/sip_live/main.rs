@@ -13,11 +13,12 @@
 //! The slowest test, `dialog::no_ack_makes_the_server_send_bye`, waits the 32 s that RFC 3261
 //! gives an unacknowledged 200; the suite takes about 40 s.
 //!
-//! Digest algorithms: the server challenges with SHA-256 first, then MD5 (RFC 8760 order).
-//! SIPp 3.6.1 reads only the first challenge and answers only MD5; baresip 1.0.0 (libre 1.1.0)
-//! goes through every challenge and fails on any that is not MD5. So the tests that make them
-//! authenticate put [`support::relay::Relay`] between them and the server (MD5 moved first for
-//! SIPp, SHA-256 removed for baresip); the ignored `direct_*` tests show the failures.
+//! Digest algorithms: by default the server challenges with SHA-256 first, then MD5 (RFC 8760
+//! order); `[sip] digest_algorithms` chooses which and in what order. SIPp 3.6.1 reads only the
+//! first challenge and answers only MD5, and baresip 1.0.0 (libre 1.1.0) goes through every
+//! challenge and fails on any that is not MD5. So the tests that make SIPp authenticate start
+//! the server with `["MD5", "SHA-256"]`, the baresip test with `["MD5"]`, and the default order
+//! is checked with raw UDP from Rust answering the SHA-256 challenge (`auth.rs`).
 
 mod support;
 

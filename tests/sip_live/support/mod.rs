@@ -3,7 +3,6 @@
 //! UDP SIP, and bounded waiting.
 #![allow(dead_code)]
 
-pub mod relay;
 pub mod sipp;
 
 use std::collections::HashSet;
