@@ -3,7 +3,7 @@
 # Rerunnable; every server, configuration copy and data directory it makes is fresh and is
 # removed afterwards. Every load is bounded in count and time and stops by itself.
 #
-#   bench/sip.sh [calls] [register] [overload]      (default: all three)
+#   bench/sip.sh [calls] [register] [overload] [heapprofile]   (default: the first three)
 #
 #   calls     call setup rate: INVITE -> 200 -> ACK -> (hold) -> BYE -> 200 at fixed rates, from
 #             127.0.0.1 (a trunk address, no authentication) to number 12345, which answers at
@@ -15,6 +15,10 @@
 #             in use through gdb when available) and registered_contacts from the status API.
 #   overload  a burst far beyond capacity for OVERLOAD_SECS, accepting 200 or 503 (a 503 must
 #             carry Retry-After), then a normal-rate phase that must succeed (recovery).
+#   heapprofile  not a measurement: registers REG_USERS agents at 1000/s with the server under
+#             heaptrack, waits for the transactions to drain, kills the server (SIGKILL, so
+#             what is still allocated shows as "leaked") and prints where the live heap was
+#             allocated, by the innermost hotline function, and the peak heap.
 #
 # Every run of every measurement uses a fresh server (so transactions lingering from an
 # earlier run, up to 32 s over UDP, do not count against the next one).
@@ -26,7 +30,7 @@
 #   NUMBER=12345            number dialled
 #   RUNS=3                  repetitions of every measurement
 #   REG_USERS=10000         distinct agents registered (one registration each)
-#   REG_RATES="1000"        registrations per second offered, one run each, RUNS times
+#   REG_RATES="1000 2000 4000"  registrations per second offered, one run each, RUNS times
 #   DRAIN_WAIT=45           after registering, wait up to this long for the server's
 #                           transactions to finish (Timer J, 32 s) before the "drained" RSS
 #   MEM_GDB=1               also attach gdb to read malloc_stats() (live heap) before and after
@@ -36,6 +40,8 @@
 #                           more than max_calls = 2000 calls are up at once, so the admission
 #                           503 is exercised as well as the queue-full 503)
 #   RECOVERY_RATE=500 RECOVERY_SECS=10   the phase right after the burst
+#   SERVER_ENV="VAR=VALUE ..."  extra environment for the server, for experiments, e.g.
+#                           SERVER_ENV="MALLOC_ARENA_MAX=1"
 #   SIP_SET="key=value;..." [sip] settings for the server under test (in a copy of the
 #                           configuration), e.g. SIP_SET="max_pending=4096"
 #   AUTH_SHIM=1             load bench/sip/md5only.so into SIPp (see md5only.c: SIPp 3.6.1 only
@@ -66,7 +72,7 @@ HOLD_MS="${HOLD_MS:-0}"
 NUMBER="${NUMBER:-12345}"
 RUNS="${RUNS:-3}"
 REG_USERS="${REG_USERS:-10000}"
-REG_RATES="${REG_RATES:-1000}"
+REG_RATES="${REG_RATES:-1000 2000 4000}"
 DRAIN_WAIT="${DRAIN_WAIT:-45}"
 MEM_GDB="${MEM_GDB:-1}"
 OVERLOAD_RATE="${OVERLOAD_RATE:-12000}"
@@ -75,6 +81,7 @@ OVERLOAD_HOLD_MS="${OVERLOAD_HOLD_MS:-1000}"
 RECOVERY_RATE="${RECOVERY_RATE:-500}"
 RECOVERY_SECS="${RECOVERY_SECS:-10}"
 SIP_SET="${SIP_SET:-}"
+SERVER_ENV="${SERVER_ENV:-}"
 AUTH_SHIM="${AUTH_SHIM:-1}"
 SIPP_TRANSPORT="${SIPP_TRANSPORT:-u1}"
 SERVER_LOG="${SERVER_LOG:-warn}"
@@ -88,8 +95,8 @@ WHAT=("$@")
 [[ ${#WHAT[@]} -eq 0 ]] && WHAT=(calls register overload)
 for w in "${WHAT[@]}"; do
   case "$w" in
-    calls | register | overload) ;;
-    *) echo "usage: $0 [calls] [register] [overload]" >&2; exit 2 ;;
+    calls | register | overload | heapprofile) ;;
+    *) echo "usage: $0 [calls] [register] [overload] [heapprofile]" >&2; exit 2 ;;
   esac
 done
 
@@ -233,10 +240,13 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo -;
 api() { curl -sS --max-time 10 -H "Authorization: Bearer $TOKEN" "$@"; }
 status() { api "http://127.0.0.1:$HTTP_PORT/api/v1/sip/status"; }
 
-# start_server AGENTS: a fresh configuration copy (with AGENTS benchmark agents), data
-# directory and ports; waits until the SIP status answers.
+# start_server AGENTS [WRAPPER...]: a fresh configuration copy (with AGENTS benchmark agents),
+# data directory and ports; waits until the SIP status answers. With a wrapper command (such
+# as heaptrack), SERVER_PID is the server process started under it, WRAPPER_PID the wrapper.
+WRAPPER_PID=""
 start_server() {
   local agents="$1"
+  shift
   HTTP_PORT="$(free_port)"
   SIP_PORT="$(free_port)"
   while [[ "$SIP_PORT" == "$HTTP_PORT" ]]; do SIP_PORT="$(free_port)"; done
@@ -244,11 +254,23 @@ start_server() {
   CFG_DIR="$(mktemp -d /tmp/hotline-sip-config.XXXXXX)"
   python3 "$HELPER" config "$ROOT/sip-config" "$CFG_DIR" "$agents" "$SIP_SET"
   SERVER_LOG_FILE="$RUN_DIR/server.log"
-  RUST_LOG="$SERVER_LOG" "$BIN" serve --config "$CFG_DIR/hotline.toml" \
+  # shellcheck disable=SC2086
+  env RUST_LOG="$SERVER_LOG" $SERVER_ENV "$@" "$BIN" serve --config "$CFG_DIR/hotline.toml" \
     --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
     --data-dir "$DATA_DIR" >"$SERVER_LOG_FILE" 2>&1 &
   SERVER_PID=$!
+  WRAPPER_PID=""
   local t0=$SECONDS
+  if [[ $# -gt 0 ]]; then
+    WRAPPER_PID=$SERVER_PID
+    SERVER_PID=""
+    for _ in $(seq 1 100); do
+      SERVER_PID="$(pgrep -P "$WRAPPER_PID" -x hotline || true)"
+      [[ -n "$SERVER_PID" ]] && break
+      sleep 0.1
+    done
+    [[ -n "$SERVER_PID" ]] || die "the server did not start under $1"
+  fi
   for _ in $(seq 1 1200); do # up to 120 s (10,000 agents' HA1s are computed at start)
     if status >/dev/null 2>&1; then
       log "server $SERVER_PID up (sip 127.0.0.1:$SIP_PORT, http :$HTTP_PORT, $agents extra agents) in $((SECONDS - t0)) s"
@@ -456,11 +478,48 @@ bench_overload() {
       -s "$NUMBER" -d 0 -r "$RECOVERY_RATE" -rp 1000 -m $((RECOVERY_RATE * RECOVERY_SECS)) \
       -l $((RECOVERY_RATE * 5 + 1000)) -recv_timeout 10000 -timeout $((RECOVERY_SECS + 100))s)"
     local line
-    line="kind=overload rate=$OVERLOAD_RATE run=$run $(python3 "$HELPER" run "$RUN_DIR/burst") $acct $after_burst api_max_ms=$api_max $(python3 "$HELPER" run "$RUN_DIR/recovery" | sed 's/\([^ =]*\)=/rec_\1=/g') $(echo "$rec" | sed 's/\([^ =]*\)=/rec_\1=/g')"
+    line="kind=overload rate=$OVERLOAD_RATE run=$run $(python3 "$HELPER" run "$RUN_DIR/burst") $acct $after_burst api_max_ms=$api_max rss_kb=$(rss_kb "$SERVER_PID") $(python3 "$HELPER" run "$RUN_DIR/recovery" | sed 's/\([^ =]*\)=/rec_\1=/g') $(echo "$rec" | sed 's/\([^ =]*\)=/rec_\1=/g')"
     record "$line"
     log "$line"
     finish_server
   done
+}
+
+# ---------------------------------------------------------------- heap profile
+bench_heapprofile() {
+  command -v heaptrack >/dev/null 2>&1 && command -v heaptrack_print >/dev/null 2>&1 ||
+    die "heapprofile needs heaptrack (apt-get install heaptrack)"
+  local users="$OUT_DIR/users.csv"
+  python3 "$HELPER" users "$REG_USERS" "$users"
+  RUN_DIR="$OUT_DIR/heapprofile"
+  mkdir -p "$RUN_DIR"
+  start_server "$REG_USERS" heaptrack -o "$RUN_DIR/heaptrack"
+  sleep 2
+  log "heapprofile: $REG_USERS users at 1000/s under heaptrack"
+  run_sipp "$RUN_DIR" $((REG_USERS / 1000 + 120)) -sf "$SIPDIR/register.xml" -inf "$users" \
+    -r 1000 -rp 1000 -m "$REG_USERS" -l 6000 -recv_timeout 10000 -timeout $((REG_USERS / 1000 + 100))s
+  local t_end=$((SECONDS + DRAIN_WAIT))
+  while ((SECONDS < t_end)) && [[ "$(status | jq -r .transactions)" != 0 ]]; do sleep 1; done
+  local st
+  st="$(status_fields)"
+  log "heapprofile: $st rss_kb=$(rss_kb "$SERVER_PID"); killing the server (SIGKILL)"
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$WRAPPER_PID" 2>/dev/null || true
+  SERVER_PID=""
+  local data="" f
+  for f in "$RUN_DIR"/heaptrack*.zst "$RUN_DIR"/heaptrack*.gz; do
+    [[ -f "$f" ]] && { data="$f"; break; }
+  done
+  [[ -n "$data" ]] || die "no heaptrack data in $RUN_DIR"
+  heaptrack_print -f "$data" --print-peaks 0 --print-allocators 0 --print-temporary 0 \
+    -F "$RUN_DIR/live-stacks.txt" --flamegraph-cost-type leaked >"$RUN_DIR/heaptrack-summary.txt" 2>&1 || true
+  {
+    echo "Heap profile: $REG_USERS registrations at 1000/s, transactions drained; $st"
+    grep -E '^(peak heap memory consumption|peak RSS|total memory leaked)' "$RUN_DIR/heaptrack-summary.txt" || true
+    echo
+    python3 "$HELPER" heapsites "$RUN_DIR/live-stacks.txt"
+  } | tee "$OUT_DIR/heapprofile.md"
+  finish_server
 }
 
 # ---------------------------------------------------------------- main
@@ -481,5 +540,6 @@ log "output in $OUT_DIR"
 for w in "${WHAT[@]}"; do
   "bench_$w"
 done
+[[ -s "$RESULTS" ]] || exit 0
 python3 "$HELPER" table "$RESULTS" | tee "$OUT_DIR/tables.md"
 log "results: $RESULTS, tables: $OUT_DIR/tables.md"

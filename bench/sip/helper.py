@@ -18,6 +18,10 @@
         The median of the numbers given (entries that are not numbers are skipped).
     helper.py table RESULTS
         Markdown tables (per run, and medians) from the result lines bench/sip.sh wrote.
+    helper.py heapsites STACKS
+        From heaptrack_print's flame-graph stacks (cost type "leaked": bytes still allocated
+        when the server was killed), the live bytes by the innermost hotline function and by
+        the allocation just below it.
 """
 
 import csv
@@ -378,6 +382,46 @@ def table(path):
         print()
 
 
+# ----------------------------------------------------------------------------- heap sites
+def heapsites(path):
+    total = 0
+    by_fn, by_site = {}, {}
+    def clean(fr):
+        fr = re.sub(r"::h[0-9a-f]{16}", "", fr).split(" (")[0]
+        for a, b in (("$LT$", "<"), ("$GT$", ">"), ("$u7b$", "{"), ("$u7d$", "}"),
+                     ("$u20$", " "), ("$C$", ","), ("$RF$", "&"), ("..", "::")):
+            fr = fr.replace(a, b)
+        return fr.lstrip("_")
+    for line in open(path, errors="replace"):
+        stack, _, n = line.rstrip("\n").rpartition(" ")
+        try:
+            n = int(n)
+        except ValueError:
+            continue
+        total += n
+        frames = [clean(fr) for fr in stack.split(";")]
+        own = [i for i, fr in enumerate(frames) if "hotline" in fr]
+        if own:
+            i = own[-1]
+            fn = frames[i]
+            below = next(
+                (fr for fr in frames[i + 1 :] if not re.match(r"_?R[A-Z]", fr) and "alloc::alloc" not in fr),
+                "",
+            )
+            site = "%s -> %s" % (fn, below[:80]) if below else fn
+        else:
+            fn = site = "(outside hotline code)"
+        by_fn[fn] = by_fn.get(fn, 0) + n
+        by_site[site] = by_site.get(site, 0) + n
+    print("Live heap when killed: %.1f MB\n" % (total / 1048576))
+    print("| MB | innermost hotline function |\n|---:|---|")
+    for fn, n in sorted(by_fn.items(), key=lambda kv: -kv[1])[:15]:
+        print("| %.2f | `%s` |" % (n / 1048576, fn[:150]))
+    print("\n| MB | allocation site (hotline function -> what allocated) |\n|---:|---|")
+    for site, n in sorted(by_site.items(), key=lambda kv: -kv[1])[:15]:
+        print("| %.2f | `%s` |" % (n / 1048576, site[:200]))
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if len(a) == 5 and a[0] == "config":
@@ -393,5 +437,7 @@ if __name__ == "__main__":
         print("-" if m is None else "%g" % m)
     elif len(a) == 2 and a[0] == "table":
         table(a[1])
+    elif len(a) == 2 and a[0] == "heapsites":
+        heapsites(a[1])
     else:
         sys.exit(__doc__)
