@@ -44,9 +44,9 @@
 #                           SERVER_ENV="MALLOC_ARENA_MAX=1"
 #   SIP_SET="key=value;..." [sip] settings for the server under test (in a copy of the
 #                           configuration), e.g. SIP_SET="max_pending=4096"
-#   AUTH_SHIM=1             load bench/sip/md5only.so into SIPp (see md5only.c: SIPp 3.6.1 only
-#                           answers the first challenge of a 401 and only knows MD5, and the
-#                           server offers SHA-256 first); 0 = plain SIPp
+#   DIGEST=MD5              digest algorithms the server offers ([sip].digest_algorithms):
+#                           SIPp 3.6.1 answers only the first challenge of a 401 and only knows
+#                           MD5, so the benchmark server offers MD5 alone
 #   SIPP_TRANSPORT=u1       SIPp -t (u1 = one UDP socket; t1 = one TCP connection)
 #   OUT_DIR=DIR             where logs, SIPp files, results.txt and tables.md go (default: a new
 #                           directory under /tmp)
@@ -82,7 +82,7 @@ RECOVERY_RATE="${RECOVERY_RATE:-500}"
 RECOVERY_SECS="${RECOVERY_SECS:-10}"
 SIP_SET="${SIP_SET:-}"
 SERVER_ENV="${SERVER_ENV:-}"
-AUTH_SHIM="${AUTH_SHIM:-1}"
+DIGEST="${DIGEST:-MD5}"
 SIPP_TRANSPORT="${SIPP_TRANSPORT:-u1}"
 SERVER_LOG="${SERVER_LOG:-warn}"
 QUIET_WAIT="${QUIET_WAIT:-60}"
@@ -154,7 +154,6 @@ ensure_tools() {
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   [[ -x /usr/bin/time ]] || missing+=(time)
-  if [[ "$AUTH_SHIM" == 1 ]] && ! command -v cc >/dev/null 2>&1; then missing+=(gcc); fi
   if [[ ${#missing[@]} -gt 0 ]]; then
     log "installing ${missing[*]} (apt-get)"
     command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and apt-get is not available"
@@ -170,13 +169,6 @@ ensure_tools() {
   fi
   # SIPp wants a file descriptor per call it may keep open.
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-}
-
-SHIM=""
-build_shim() {
-  [[ "$AUTH_SHIM" == 1 ]] || return 0
-  SHIM="$OUT_DIR/md5only.so"
-  cc -O2 -Wall -shared -fPIC -o "$SHIM" "$SIPDIR/md5only.c" -ldl || die "cannot build the shim"
 }
 
 # A port on 127.0.0.1 that nothing uses over UDP or TCP (bounded number of tries).
@@ -252,7 +244,8 @@ start_server() {
   while [[ "$SIP_PORT" == "$HTTP_PORT" ]]; do SIP_PORT="$(free_port)"; done
   DATA_DIR="$(mktemp -d /tmp/hotline-sip-data.XXXXXX)"
   CFG_DIR="$(mktemp -d /tmp/hotline-sip-config.XXXXXX)"
-  python3 "$HELPER" config "$ROOT/sip-config" "$CFG_DIR" "$agents" "$SIP_SET"
+  python3 "$HELPER" config "$ROOT/sip-config" "$CFG_DIR" "$agents" \
+    "digest_algorithms=[\"$DIGEST\"];$SIP_SET"
   SERVER_LOG_FILE="$RUN_DIR/server.log"
   # shellcheck disable=SC2086
   env RUST_LOG="$SERVER_LOG" $SERVER_ENV "$@" "$BIN" serve --config "$CFG_DIR/hotline.toml" \
@@ -302,14 +295,12 @@ run_sipp() {
   local dir="$1" limit="$2" sport
   shift 2
   sport="$(free_port)"
-  local preload=()
-  [[ -n "$SHIM" ]] && preload=(env "LD_PRELOAD=$SHIM")
   (
     cd "$dir"
     local rc=0
     /usr/bin/time -f '%U %S' -o sipp.cpu \
       timeout --signal=INT --kill-after=10 "$limit" \
-      "${preload[@]}" sipp -i 127.0.0.1 -p "$sport" -t "$SIPP_TRANSPORT" -nostdin -max_socket 64 \
+      sipp -i 127.0.0.1 -p "$sport" -t "$SIPP_TRANSPORT" -nostdin -max_socket 64 \
       -trace_stat -fd 1 -trace_rtt -rtt_freq 200 -trace_counts -trace_err \
       -error_file sipp_errors.log "$@" "127.0.0.1:$SIP_PORT" >sipp.out 2>&1 || rc=$?
     echo "$rc" >sipp.rc
@@ -529,13 +520,12 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd "$ROOT" && cargo build --release --quiet) || die "build failed"
 fi
 [[ -x "$BIN" ]] || die "no server binary at $BIN"
-build_shim
 log "output in $OUT_DIR"
 {
   echo "# $(date -u)"
   echo "# tree $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $NCPU cores, $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
   echo "# $(sipp -v 2>&1 | grep -m1 -o 'SIPp v[^ ]*' || true); server $BIN"
-  echo "# RATES=\"$RATES\" DURATION=$DURATION HOLD_MS=$HOLD_MS NUMBER=$NUMBER RUNS=$RUNS REG_USERS=$REG_USERS REG_RATES=\"$REG_RATES\" OVERLOAD_RATE=$OVERLOAD_RATE OVERLOAD_SECS=$OVERLOAD_SECS OVERLOAD_HOLD_MS=$OVERLOAD_HOLD_MS SIP_SET=\"$SIP_SET\" AUTH_SHIM=$AUTH_SHIM SIPP_TRANSPORT=$SIPP_TRANSPORT"
+  echo "# RATES=\"$RATES\" DURATION=$DURATION HOLD_MS=$HOLD_MS NUMBER=$NUMBER RUNS=$RUNS REG_USERS=$REG_USERS REG_RATES=\"$REG_RATES\" OVERLOAD_RATE=$OVERLOAD_RATE OVERLOAD_SECS=$OVERLOAD_SECS OVERLOAD_HOLD_MS=$OVERLOAD_HOLD_MS SIP_SET=\"$SIP_SET\" DIGEST=$DIGEST SIPP_TRANSPORT=$SIPP_TRANSPORT"
 } >>"$RESULTS"
 for w in "${WHAT[@]}"; do
   "bench_$w"

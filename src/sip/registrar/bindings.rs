@@ -132,7 +132,11 @@ impl Store {
             return;
         }
         let expires = ctx.now + Duration::from_secs(u64::from(u.expires));
-        let bs = self.aors.entry(user.to_string()).or_default();
+        // Most agents have one phone: no room for four bindings per user up front.
+        let bs = self
+            .aors
+            .entry(user.to_string())
+            .or_insert_with(|| Vec::with_capacity(1));
         if let Some(b) = bs.iter_mut().find(|b| b.contact == u.contact) {
             self.timers.remove(&(b.expires, b.id));
             self.timers.insert((expires, b.id), user.to_string());

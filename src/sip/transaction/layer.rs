@@ -366,6 +366,7 @@ impl TransactionLayer {
 
     fn end_client(&mut self, key: &ClientKey) {
         if let Some(mut tx) = self.clients.remove(key) {
+            shrink(&mut self.clients);
             self.sh.disarm_all(&mut tx.armed);
             self.sh.emit(Output::Terminated {
                 key: Key::Client(key.clone()),
@@ -375,6 +376,7 @@ impl TransactionLayer {
 
     fn end_server(&mut self, key: &ServerKey) {
         if let Some(mut tx) = self.servers.remove(key) {
+            shrink(&mut self.servers);
             self.sh.disarm_all(&mut tx.armed);
             self.sh.emit(Output::Terminated {
                 key: Key::Server(key.clone()),
@@ -384,7 +386,16 @@ impl TransactionLayer {
 
     fn end_ack_wait(&mut self, key: &AckKey) {
         if let Some(mut w) = self.acks.remove(key) {
+            shrink(&mut self.acks);
             self.sh.disarm_all(&mut w.armed);
         }
+    }
+}
+
+/// Gives memory back after a burst: a map that is less than a quarter full is shrunk to twice
+/// its length (amortised O(1): it must lose three quarters of its entries again first).
+fn shrink<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 1024 && map.len() * 4 < map.capacity() {
+        map.shrink_to(map.len() * 2);
     }
 }

@@ -14,8 +14,12 @@ pub(super) struct ServerTx {
     pub(super) state: ServerState,
     /// Where the request came from, and so where responses go.
     pub(super) peer: Peer,
-    /// The last response sent, re-sent for request retransmissions and by Timer G.
+    /// The last response sent, re-sent for request retransmissions and by Timer G. Not kept
+    /// in Accepted, where nothing is re-sent (the 2xx retransmission service has its copy):
+    /// thousands of calls linger there for Timer L.
     last: Option<Arc<Message>>,
+    /// The To tag of the final response, which an RFC 2543 ACK must carry to match.
+    final_tag: Option<String>,
     /// Current Timer G interval.
     interval: Duration,
     pub(super) armed: Armed,
@@ -36,6 +40,7 @@ impl ServerTx {
             },
             peer,
             last: None,
+            final_tag: None,
             interval: sh.cfg.t1,
             armed: Armed::default(),
         };
@@ -76,8 +81,7 @@ impl ServerTx {
 
     /// The To tag of the final response, which an RFC 2543 ACK must carry to match.
     pub(super) fn final_to_tag(&self) -> Option<String> {
-        let last = self.last.as_ref().filter(|m| m.status() >= Some(200))?;
-        last.to().ok()?.tag().map(str::to_string)
+        self.final_tag.clone()
     }
 
     /// The request arrived again (same key, not an ACK).
@@ -148,6 +152,7 @@ impl ServerTx {
                 }
                 Trying | Proceeding => {
                     self.state = Completed;
+                    self.final_tag = res.to().ok().and_then(|t| t.tag().map(str::to_string));
                     sh.transmit(self.peer, res.clone());
                     self.last = Some(res);
                     return Ok(self.linger(sh, TimerName::J, sh.cfg.t1x64(), now));
@@ -155,8 +160,11 @@ impl ServerTx {
                 _ => return Err(TxError::AlreadyFinal),
             }
         };
+        if code >= 200 {
+            self.final_tag = res.to().ok().and_then(|t| t.tag().map(str::to_string));
+        }
         sh.transmit(self.peer, res.clone());
-        self.last = Some(res);
+        self.last = (self.state != Accepted).then_some(res);
         Ok(flow)
     }
 

@@ -78,7 +78,7 @@ impl Transports {
     /// Binds UDP and TCP on `cfg.addr` (the TCP port is the UDP port actually bound, so port 0
     /// works for tests) and starts the readers.
     pub async fn bind(cfg: &TransportConfig) -> std::io::Result<(Transports, InboundLanes)> {
-        let udp = Arc::new(UdpSocket::bind(cfg.addr).await?);
+        let udp = Arc::new(bind_udp(cfg.addr)?);
         let local = udp.local_addr()?;
         let listener = tokio::net::TcpListener::bind(local).await?;
         let (ptx, prx) = mpsc::channel(cfg.max_pending.max(64) * 4);
@@ -142,4 +142,29 @@ impl Transports {
     pub fn tcp_connections(&self) -> usize {
         self.tcp.len()
     }
+}
+
+/// Kernel buffer sizes for the SIP UDP socket: a burst of thousands of datagrams (overload, a
+/// registration storm after a network outage) must queue rather than be dropped before the
+/// reader gets to them; the default (about 200 KB) drops within milliseconds.
+const UDP_RECV_BUFFER: usize = 8 * 1024 * 1024;
+const UDP_SEND_BUFFER: usize = 2 * 1024 * 1024;
+
+/// The SIP UDP socket: dual-stack when bound to `[::]`, large buffers (the kernel may cap them
+/// at `net.core.rmem_max`; a smaller buffer is not an error).
+fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        let _ = sock.set_only_v6(false);
+    }
+    if let Err(e) = sock.set_recv_buffer_size(UDP_RECV_BUFFER) {
+        tracing::debug!(error = %e, "cannot enlarge the SIP UDP receive buffer");
+    }
+    if let Err(e) = sock.set_send_buffer_size(UDP_SEND_BUFFER) {
+        tracing::debug!(error = %e, "cannot enlarge the SIP UDP send buffer");
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    UdpSocket::from_std(sock.into())
 }
