@@ -219,7 +219,10 @@ pub async fn start(
                     let mut m = Some(m);
                     guarded(&mut ep, &mut |ep| if let Some(m) = m.take() { ep.handle_inbound(m, Instant::now().into_std()) });
                 }
-                Some(c) = cmd_rx.recv() => command(&mut ep, c, &transports),
+                Some(c) = cmd_rx.recv() => {
+                    let mut c = Some(c);
+                    guarded(&mut ep, &mut |ep| if let Some(c) = c.take() { command(ep, c, &transports) });
+                }
                 _ = sleep => {}
             }
             let now = Instant::now().into_std();

@@ -150,7 +150,7 @@ impl Trunks {
             }
             _ => {
                 p.failures += 1;
-                if p.failures >= DOWN_AFTER || p.health == Health::Unknown {
+                if p.failures >= DOWN_AFTER {
                     p.health = Health::Down {
                         failures: p.failures,
                     };

@@ -50,6 +50,17 @@ pub(super) struct Call {
     pub invite_server: Option<ServerKey>,
     /// A hang-up that waits for the ACK of our 2xx (RFC 3261 §15): its cause.
     pub bye_after_ack: Option<String>,
+    /// Outbound: a provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1).
+    pub provisional: bool,
+}
+
+/// An outbound INVITE whose call was hung up before the final response: it is cancelled once
+/// it rings, and a 2xx that still arrives is acknowledged and ended with BYE.
+#[derive(Debug, Clone)]
+pub(super) struct Abandoned {
+    pub invite: Message,
+    pub peer: Peer,
+    pub cancel_sent: bool,
 }
 
 /// What the API shows about a call.
@@ -70,6 +81,7 @@ pub(super) struct Calls {
     pub by_server: HashMap<ServerKey, String>,
     /// Client transactions we started for a call, with the request sent.
     pub by_client: HashMap<ClientKey, (String, Message)>,
+    pub abandoned: HashMap<ClientKey, Abandoned>,
     timers: BTreeSet<(Instant, String)>,
 }
 
@@ -167,6 +179,7 @@ impl Endpoint {
                 hangup_after: Duration::from_secs(plan.hangup_after_secs.into()),
                 outbound: false,
                 bye_after_ack: None,
+                provisional: false,
             },
         );
         if plan.answer_after_ms == 0 {
@@ -248,6 +261,15 @@ impl Endpoint {
             if let Some(id) = &call.dialog {
                 self.dialogs.remove(id);
             }
+            if let Phase::Dialing { invite, .. } = &call.phase {
+                // Early dialogs made by provisional responses (one per fork).
+                let tag = invite.from().ok().and_then(|f| f.tag().map(str::to_string));
+                if let Some(tag) = tag {
+                    if !self.dialogs.end_early_dialogs(call_id, &tag).is_empty() {
+                        self.dialogs.remove_terminated();
+                    }
+                }
+            }
             self.calls.by_client.retain(|_, (c, _)| c != call_id);
             self.events.push_back(Event::CallEnded {
                 call_id: call_id.to_string(),
@@ -263,11 +285,12 @@ impl Endpoint {
             return;
         };
         if call.phase == Phase::Answered && !call.outbound {
+            // RFC 3261 §15 holds the BYE for the ACK of the initial INVITE's 2xx only.
             let ack_pending = call
                 .dialog
                 .as_ref()
                 .and_then(|id| self.dialogs.get(id))
-                .is_some_and(|d| d.ack_pending().is_some());
+                .is_some_and(|d| d.ack_pending() == Some(d.invite_seq()));
             if ack_pending {
                 if let Some(c) = self.calls.by_id.get_mut(call_id) {
                     c.bye_after_ack = Some(cause.to_string());
@@ -302,10 +325,19 @@ impl Endpoint {
                 self.send_dialog_response(call_id, 480, Vec::new(), now);
                 self.end_call(call_id, cause);
             }
-            Phase::Dialing { invite, .. } => {
-                if let Some(cancel) = crate::sip::transaction::cancel_for(invite) {
-                    let _ = self.tx.send_request(cancel, call.peer, now);
+            Phase::Dialing { invite, invite_key } => {
+                let cancel_sent = call.provisional;
+                if cancel_sent {
+                    self.send_cancel(invite, call.peer, now);
                 }
+                self.calls.abandoned.insert(
+                    invite_key.clone(),
+                    Abandoned {
+                        invite: (**invite).clone(),
+                        peer: call.peer,
+                        cancel_sent,
+                    },
+                );
                 self.end_call(call_id, cause);
             }
             Phase::Ending => {}
@@ -318,6 +350,7 @@ impl Endpoint {
             match phase {
                 Some(Phase::Ringing { .. }) => self.answer_call(&call_id, now),
                 Some(Phase::Answered) => self.hangup_call(&call_id, "hangup timer", now),
+                Some(Phase::Dialing { .. }) => self.hangup_call(&call_id, "no answer", now),
                 _ => {}
             }
         }
@@ -338,7 +371,21 @@ impl Endpoint {
                 return;
             }
             Err(code) => {
-                self.respond(&key, &req, code, None, now);
+                // The dialog writes what the code needs (Min-SE on 422).
+                let id = crate::sip::dialog::dialog_id_of(&req);
+                let res = id
+                    .and_then(|id| self.dialogs.update(&id, |d| d.reject(&req, code)))
+                    .unwrap_or_else(|| {
+                        let mut r = Message::response_to(&req, code, None);
+                        r.ensure_to_tag(&new_tag());
+                        r
+                    });
+                let mut res = res;
+                if code == 500 && req.method() == Some(&Method::Invite) {
+                    // An overlapping re-INVITE (RFC 3261 §14.2).
+                    res.push_header("Retry-After", "2");
+                }
+                self.reply(&key, res, now);
                 return;
             }
         };
@@ -347,7 +394,7 @@ impl Endpoint {
         let (code, body): (u16, Vec<u8>) = match method {
             Method::Bye => (200, Vec::new()),
             Method::Invite | Method::Update => {
-                if req.body.is_empty() {
+                if req.body.is_empty() && method == Method::Update {
                     (200, Vec::new())
                 } else {
                     match sdp::answer_for(&req, &self.contact_host) {
@@ -373,6 +420,14 @@ impl Endpoint {
             .update(&id, |d| d.decorate_response(&req, &mut res, now));
         self.reply(&key, res, now);
         if method == Method::Bye {
+            let ringing = matches!(
+                self.calls.by_id.get(&call_id).map(|c| &c.phase),
+                Some(Phase::Ringing { .. })
+            );
+            if ringing {
+                // A BYE in the early dialog (RFC 3261 §15): the INVITE still needs its answer.
+                self.send_dialog_response(&call_id, 487, Vec::new(), now);
+            }
             self.end_call(&call_id, "remote BYE");
             self.dialogs.remove(&id);
         }
@@ -438,9 +493,19 @@ impl Endpoint {
             return;
         };
         let code = res.status().unwrap_or(0);
-        let _ = self.dialogs.on_response(&sent, &res, now);
-        if sent.method() == Some(&Method::Invite) && sent.to().is_ok_and(|t| t.tag().is_none()) {
-            self.outbound_invite_response(&call_id, &sent, &res, now);
+        let dialog = self.dialogs.on_response(&sent, &res, now).ok().flatten();
+        let initial = sent.to().is_ok_and(|t| t.tag().is_none());
+        if sent.method() == Some(&Method::Invite) && initial {
+            self.outbound_invite_response(&call_id, &sent, &res, dialog, now);
+        } else if sent.method() == Some(&Method::Invite) && (200..300).contains(&code) {
+            // The 2xx to our re-INVITE (a session refresh) needs its ACK at once.
+            if let (Some(id), Some(peer)) = (dialog, self.calls.by_id.get(&call_id).map(|c| c.peer))
+            {
+                let seq = sent.cseq().map(|c| c.seq).unwrap_or(0);
+                if let Some(ack) = self.dialogs.get(&id).map(|d| d.ack_for_2xx(seq)) {
+                    self.send_ack(ack, peer);
+                }
+            }
         } else if code >= 200 && matches!(code, 408 | 481) {
             self.end_call(&call_id, "dialog gone");
         }

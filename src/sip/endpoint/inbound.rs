@@ -136,6 +136,16 @@ impl Endpoint {
                     .and_then(|t| t.uri.user_or_number())
                     .filter(|n| self.numbers.contains_key(n))
             });
+        // A second INVITE for a Call-ID we already hold, on another branch: a merged request
+        // (RFC 3261 §8.2.2.2), e.g. a trunk failing over to another path.
+        if msg
+            .call_id()
+            .is_ok_and(|id| self.calls.by_id.contains_key(id))
+        {
+            let res = Message::response_to(&msg, 482, None);
+            self.refuse_invite(&key, &msg, res, number, now);
+            return;
+        }
         if self.calls.len() >= self.cfg.sip.max_calls {
             let mut res = Message::response_to(&msg, 503, None);
             res.push_header("Retry-After", self.cfg.sip.retry_after_secs.to_string());

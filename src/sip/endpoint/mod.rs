@@ -14,6 +14,8 @@ mod outbound;
 mod sdp;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

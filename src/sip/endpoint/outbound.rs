@@ -14,6 +14,10 @@ use crate::sip::message::{new_call_id, new_tag, Message, Method, SipUri, Uri};
 use crate::sip::transaction::{self, ClientKey};
 use crate::sip::transport::{Peer, Transport};
 
+/// An outbound call not answered within this is cancelled (the transaction layer does not
+/// bound ringing).
+const OUTBOUND_RING_LIMIT: Duration = Duration::from_secs(60);
+
 /// Retry delay after a failed registration or an unreachable registrar.
 const REGISTER_RETRY: Duration = Duration::from_secs(60);
 
@@ -205,18 +209,17 @@ impl Endpoint {
         }
         match code {
             200..=299 => {
+                let ours = Uri::Sip(self.our_uri(&self.outbound.regs[i].cfg.username));
                 let r = &self.outbound.regs[i];
-                let ours = format!("sip:{}@", r.cfg.username);
                 let granted = match res.contacts() {
-                    Ok(crate::sip::message::Contacts::List(list)) => list
-                        .iter()
-                        .filter(|c| c.uri.to_string().starts_with(&ours))
-                        .find_map(|c| {
+                    Ok(crate::sip::message::Contacts::List(list)) => {
+                        list.iter().filter(|c| c.uri == ours).find_map(|c| {
                             c.params
                                 .get("expires")
                                 .flatten()
                                 .and_then(|e| e.parse().ok())
-                        }),
+                        })
+                    }
                     _ => None,
                 }
                 .or(res.expires().ok().flatten())
@@ -248,7 +251,10 @@ impl Endpoint {
                 let nonce = crate::sip::auth::Challenge::parse(&challenge)
                     .map(|c| (c.nonce, c.stale))
                     .ok();
-                let stale = nonce.as_ref().is_some_and(|(_, s)| *s);
+                // A stale nonce is answered once with the new nonce; the same nonce again, or
+                // a second plain challenge, means the credentials are wrong.
+                let new_nonce = nonce.as_ref().map(|(n, _)| n) != r.answered_nonce.as_ref();
+                let stale = nonce.as_ref().is_some_and(|(_, s)| *s) && new_nonce;
                 if r.answered_nonce.is_some() && !stale {
                     self.register_result(
                         i,
@@ -258,7 +264,8 @@ impl Endpoint {
                     );
                     return;
                 }
-                r.nc += 1;
+                // The nonce count restarts with every new nonce (RFC 7616 §3.4).
+                r.nc = if new_nonce { 1 } else { r.nc + 1 };
                 let uri = format!("sip:{}", r.domain);
                 match respond(
                     &challenge,
@@ -282,10 +289,20 @@ impl Endpoint {
                 }
             }
             423 => {
-                if let Ok(Some(min)) = res.delta("Min-Expires") {
-                    self.outbound.regs[i].expires = min;
+                let r = &mut self.outbound.regs[i];
+                r.answered_nonce = None;
+                match res.delta("Min-Expires") {
+                    Ok(Some(min)) if min > r.expires && min <= 86_400 => {
+                        r.expires = min;
+                        self.send_register(i, None, now);
+                    }
+                    _ => self.register_result(
+                        i,
+                        false,
+                        "423 without a usable Min-Expires".into(),
+                        Some(now + REGISTER_RETRY),
+                    ),
                 }
-                self.send_register(i, None, now);
             }
             _ => self.register_result(
                 i,
@@ -312,11 +329,66 @@ impl Endpoint {
             self.register_response(i, res, now);
             return;
         }
+        if self.calls.abandoned.contains_key(&key) {
+            self.abandoned_response(&key, res, now);
+            return;
+        }
         if self.calls.by_client.contains_key(&key) {
             self.calls_response(&key, res, now);
             return;
         }
         self.on_stray_response(res);
+    }
+
+    pub(super) fn send_cancel(&mut self, invite: &Message, peer: Peer, now: Instant) {
+        if let Some(cancel) = transaction::cancel_for(invite) {
+            let _ = self.tx.send_request(cancel, peer, now);
+        }
+    }
+
+    /// A response to an outbound INVITE whose call was already hung up.
+    fn abandoned_response(&mut self, key: &ClientKey, res: Message, now: Instant) {
+        let code = res.status().unwrap_or(0);
+        let Some(a) = self.calls.abandoned.get_mut(key) else {
+            return;
+        };
+        if code < 200 {
+            if !a.cancel_sent {
+                a.cancel_sent = true;
+                let (invite, peer) = (a.invite.clone(), a.peer);
+                self.send_cancel(&invite, peer, now);
+            }
+            return;
+        }
+        let Some(a) = self.calls.abandoned.remove(key) else {
+            return;
+        };
+        if (200..300).contains(&code) {
+            // Answered after all: acknowledge and end it at once.
+            if let Ok(Some(id)) = self.dialogs.on_response(&a.invite, &res, now) {
+                let seq = a.invite.cseq().map(|c| c.seq).unwrap_or(1);
+                let ack = self.dialogs.get(&id).map(|d| d.ack_for_2xx(seq));
+                let bye = self.dialogs.update(&id, |d| d.bye());
+                if let Some(ack) = ack {
+                    self.send_ack(ack, a.peer);
+                }
+                if let Some(bye) = bye {
+                    self.send_request(bye, a.peer, now);
+                }
+                self.dialogs.remove(&id);
+            }
+        }
+        let call_id = a.invite.call_id().unwrap_or_default().to_string();
+        if let Some(tag) = a
+            .invite
+            .from()
+            .ok()
+            .and_then(|f| f.tag().map(str::to_string))
+        {
+            if !self.dialogs.end_early_dialogs(&call_id, &tag).is_empty() {
+                self.dialogs.remove_terminated();
+            }
+        }
     }
 
     /// A 2xx retransmission for an INVITE we already acknowledged: acknowledge it again.
@@ -339,7 +411,7 @@ impl Endpoint {
         }
     }
 
-    fn send_ack(&mut self, mut ack: Message, peer: Peer) {
+    pub(super) fn send_ack(&mut self, mut ack: Message, peer: Peer) {
         transaction::add_top_via(&mut ack, peer.transport, &self.contact_host);
         ack.push_header("Max-Forwards", "70");
         self.tx.send_stateless(ack, peer);
@@ -448,8 +520,11 @@ impl Endpoint {
                 outbound: true,
                 invite_server: None,
                 bye_after_ack: None,
+                provisional: false,
             },
         );
+        self.calls
+            .set_due(&call_id, Some(now + OUTBOUND_RING_LIMIT));
         self.pump(now);
         Ok(call_id)
     }
@@ -460,17 +535,23 @@ impl Endpoint {
         call_id: &str,
         sent: &Message,
         res: &Message,
+        dialog: Option<crate::sip::dialog::DialogId>,
         now: Instant,
     ) {
         let code = res.status().unwrap_or(0);
         if code < 200 {
+            if let Some(c) = self.calls.by_id.get_mut(call_id) {
+                c.provisional = true;
+            }
             return;
         }
         if code >= 300 {
             self.end_call(call_id, &format!("failed: {code}"));
             return;
         }
-        let Some(d) = self.dialogs.find(res) else {
+        let Some(d) = dialog.as_ref().and_then(|id| self.dialogs.get(id)) else {
+            // A 2xx that makes no dialog (no Contact, say): nothing can follow it.
+            self.end_call(call_id, "unusable 2xx");
             return;
         };
         let (id, ack) = (

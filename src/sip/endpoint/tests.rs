@@ -32,7 +32,7 @@ pub(super) struct Harness {
     t0: Instant,
     pub(super) now: Instant,
     sent: Vec<(Peer, Message)>,
-    events: Vec<Event>,
+    pub(super) events: Vec<Event>,
     seq: u32,
 }
 
@@ -90,7 +90,7 @@ impl Harness {
         }
     }
 
-    fn deliver(&mut self, text: &str, from: &str) {
+    pub(super) fn deliver(&mut self, text: &str, from: &str) {
         let msg = parse_datagram(text.as_bytes()).expect("test message parses");
         self.ep.handle_inbound(
             Inbound {
@@ -151,7 +151,7 @@ impl Harness {
 }
 
 /// The ACK/BYE a caller sends in the dialog the 200 set up.
-fn in_dialog(method: &str, ok: &Message, cseq: u32, branch: &str) -> String {
+pub(super) fn in_dialog(method: &str, ok: &Message, cseq: u32, branch: &str) -> String {
     format!(
         "{method} sip:12345@203.0.113.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\r\n\
          Max-Forwards: 70\r\nFrom: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n\r\n",
@@ -161,7 +161,7 @@ fn in_dialog(method: &str, ok: &Message, cseq: u32, branch: &str) -> String {
     )
 }
 
-fn find(sent: &[(Peer, Message)], code: u16) -> Message {
+pub(super) fn find(sent: &[(Peer, Message)], code: u16) -> Message {
     sent.iter()
         .find(|(_, m)| m.status() == Some(code))
         .map(|(_, m)| m.clone())

@@ -66,9 +66,12 @@ impl Connections {
         let me = self.clone();
         let reply = tx.clone();
         tokio::spawn(async move {
-            read_loop(read, peer, &me.lanes, reply).await;
+            read_loop(read, peer, &me.lanes, reply.clone()).await;
             if let Ok(mut c) = me.conns.lock() {
-                c.remove(&peer);
+                // Only this connection's entry: the peer may have connected again meanwhile.
+                if c.get(&peer).is_some_and(|tx| tx.same_channel(&reply)) {
+                    c.remove(&peer);
+                }
             }
         });
         tx
