@@ -201,3 +201,55 @@ fn carrier_423_without_min_expires_waits_instead_of_spinning() {
     h.run_to(60_000);
     assert_eq!(methods(&h.take()), ["REGISTER"], "retried after 60 s");
 }
+
+/// Every RFC 4475 torture message, sent to the endpoint from a trunk address: each one that
+/// parses as a request is answered (an ACK never is), the invalid ones with 400 or 505, and
+/// nothing panics; responses in the corpus are absorbed.
+#[test]
+fn torture_messages_are_answered_or_refused() {
+    use crate::sip::message::parse_datagram;
+    use sipx_testkit::rfc4475::{Expect, CASES};
+    for case in CASES {
+        let mut h = Harness::new(|_| {});
+        let Ok(msg) = parse_datagram(case.bytes) else {
+            assert!(
+                matches!(case.expect, Expect::ParseErr(_) | Expect::Unreferenced),
+                "{} should parse",
+                case.name
+            );
+            continue;
+        };
+        let is_request = msg.is_request();
+        let is_ack = msg.method() == Some(&Method::Ack);
+        let has_via = msg.top_via().is_ok();
+        h.ep.handle_inbound(
+            Inbound {
+                msg,
+                from: peer(TRUNK),
+            },
+            h.now,
+        );
+        h.drain();
+        let codes: Vec<u16> = h.take().iter().filter_map(|(_, m)| m.status()).collect();
+        if !is_request || is_ack || !has_via {
+            // Responses go to no transaction of ours; ACKs are never answered; a request
+            // whose Via cannot be read cannot be answered either (badinv01).
+            assert!(codes.iter().all(|c| *c == 100), "{}: {codes:?}", case.name);
+            continue;
+        }
+        let last = codes.last().copied();
+        match case.expect {
+            Expect::ParseOk => assert!(
+                last.is_some_and(|c| c >= 200),
+                "{} (valid) got no final answer: {codes:?}",
+                case.name
+            ),
+            Expect::HeaderErr(_) | Expect::ValidateErr(_) => assert!(
+                matches!(last, Some(400 | 505)),
+                "{} (invalid) got {codes:?}",
+                case.name
+            ),
+            _ => {}
+        }
+    }
+}
