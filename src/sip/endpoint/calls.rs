@@ -52,6 +52,10 @@ pub(super) struct Call {
     pub bye_after_ack: Option<String>,
     /// Outbound: a provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1).
     pub provisional: bool,
+    /// Outbound: the trunk it goes through, and whether its INVITE already answered a
+    /// challenge (once only: a second 401/407 means the credentials are wrong).
+    pub trunk: Option<String>,
+    pub auth_tried: bool,
 }
 
 /// An outbound INVITE whose call was hung up before the final response: it is cancelled once
@@ -180,6 +184,8 @@ impl Endpoint {
                 outbound: false,
                 bye_after_ack: None,
                 provisional: false,
+                trunk: None,
+                auth_tried: false,
             },
         );
         if plan.answer_after_ms == 0 {

@@ -521,12 +521,90 @@ impl Endpoint {
                 invite_server: None,
                 bye_after_ack: None,
                 provisional: false,
+                trunk: Some(trunk.to_string()),
+                auth_tried: false,
             },
         );
         self.calls
             .set_due(&call_id, Some(now + OUTBOUND_RING_LIMIT));
         self.pump(now);
         Ok(call_id)
+    }
+
+    /// A carrier that challenges our INVITE (401/407) gets it again with credentials: the
+    /// trunk's `[trunks.register]` account, same Call-ID and From tag, next CSeq (RFC 3261
+    /// §22.2). Returns false when there is nothing to answer with, or it was tried already.
+    fn answer_invite_challenge(
+        &mut self,
+        call_id: &str,
+        sent: &Message,
+        res: &Message,
+        now: Instant,
+    ) -> bool {
+        let Some(call) = self.calls.by_id.get(call_id) else {
+            return false;
+        };
+        if call.auth_tried {
+            return false;
+        }
+        let peer = call.peer;
+        let Some(account) = call
+            .trunk
+            .as_ref()
+            .and_then(|t| self.cfg.trunks.iter().find(|c| &c.name == t))
+            .and_then(|t| t.register.clone())
+        else {
+            return false;
+        };
+        let proxy = res.status() == Some(407);
+        let header = if proxy {
+            "Proxy-Authenticate"
+        } else {
+            "WWW-Authenticate"
+        };
+        let Some(challenge) = pick_challenge(res.header_lines(header)) else {
+            return false;
+        };
+        let (Some(uri), Ok(cseq)) = (sent.request_uri().map(|u| u.to_string()), sent.cseq()) else {
+            return false;
+        };
+        let Ok(value) = respond(
+            challenge,
+            "INVITE",
+            &uri,
+            &account.username,
+            &account.password,
+            &new_tag(),
+            1,
+        ) else {
+            return false;
+        };
+        let mut invite = sent.clone();
+        invite.remove_header("Via");
+        invite.set_header("CSeq", format!("{} INVITE", cseq.seq + 1));
+        invite.set_header(
+            if proxy {
+                "Proxy-Authorization"
+            } else {
+                "Authorization"
+            },
+            value,
+        );
+        transaction::add_top_via(&mut invite, peer.transport, &self.contact_host);
+        let Ok(key) = self.tx.send_request(invite.clone(), peer, now) else {
+            return false;
+        };
+        self.calls
+            .by_client
+            .insert(key.clone(), (call_id.to_string(), invite.clone()));
+        if let Some(c) = self.calls.by_id.get_mut(call_id) {
+            c.auth_tried = true;
+            c.phase = Phase::Dialing {
+                invite_key: key,
+                invite: Box::new(invite),
+            };
+        }
+        true
     }
 
     /// The final (or provisional) response to an outbound INVITE.
@@ -543,6 +621,9 @@ impl Endpoint {
             if let Some(c) = self.calls.by_id.get_mut(call_id) {
                 c.provisional = true;
             }
+            return;
+        }
+        if matches!(code, 401 | 407) && self.answer_invite_challenge(call_id, sent, res, now) {
             return;
         }
         if code >= 300 {

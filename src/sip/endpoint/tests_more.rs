@@ -253,3 +253,61 @@ fn torture_messages_are_answered_or_refused() {
         }
     }
 }
+
+#[test]
+fn a_carrier_challenging_our_invite_gets_it_again_with_credentials() {
+    let mut h = Harness::new(|c| {
+        c.trunks[0].register = Some(TrunkRegister {
+            registrar: CARRIER.into(),
+            domain: None,
+            username: "0571000".into(),
+            password: "carrier-pw".into(),
+            expires_secs: 600,
+        });
+    });
+    h.run_to(0);
+    h.take(); // the REGISTER
+    let (id, invite) = dial(&mut h);
+    let mut challenge = Message::response_to(&invite, 407, None);
+    challenge.ensure_to_tag("c");
+    for c in crate::sip::auth::challenges("carrier", "n1", "op", false) {
+        challenge.push_header("Proxy-Authenticate", c.to_string());
+    }
+    h.ep.handle_inbound(
+        Inbound {
+            msg: challenge.clone(),
+            from: peer(CARRIER),
+        },
+        h.now,
+    );
+    h.drain();
+    let sent = h.take();
+    assert_eq!(
+        methods(&sent),
+        ["ACK", "INVITE"],
+        "ACK for the 407, then the INVITE again"
+    );
+    let again = &sent[1].1;
+    assert_eq!(again.call_id().unwrap(), id);
+    assert_eq!(again.cseq().unwrap().seq, invite.cseq().unwrap().seq + 1);
+    let auth = again.header("Proxy-Authorization").unwrap();
+    assert!(auth.contains("username=\"0571000\""), "{auth}");
+    // A second challenge means the credentials are wrong: the call fails.
+    let mut again_407 = Message::response_to(again, 407, None);
+    again_407.ensure_to_tag("c2");
+    for c in crate::sip::auth::challenges("carrier", "n2", "op", false) {
+        again_407.push_header("Proxy-Authenticate", c.to_string());
+    }
+    h.ep.handle_inbound(
+        Inbound {
+            msg: again_407,
+            from: peer(CARRIER),
+        },
+        h.now,
+    );
+    h.drain();
+    assert!(h
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::CallEnded { cause, .. } if cause == "failed: 407")));
+}

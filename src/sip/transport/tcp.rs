@@ -19,6 +19,10 @@ use crate::sip::message::{ParseError, StreamFramer};
 const MAX_CONNECTIONS: usize = 20_000;
 /// Messages queued for one connection's writer.
 const WRITE_QUEUE: usize = 1024;
+/// A connection that sends nothing for this long is closed: half-open connections (a phone
+/// that lost power) must not be held forever. Softphones refresh their registration (at most
+/// every `register_max_expires`, 1 h by default) and usually send keep-alives far more often.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
 
 pub(super) struct Connections {
     pub conns: Mutex<HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
@@ -118,9 +122,13 @@ async fn read_loop(
     let mut framer = StreamFramer::new(lanes.max_message);
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let n = match read.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let n = match tokio::time::timeout(IDLE_TIMEOUT, read.read(&mut buf)).await {
+            Err(_) => {
+                tracing::debug!(%peer, "idle TCP connection closed");
+                return;
+            }
+            Ok(Ok(0) | Err(_)) => return,
+            Ok(Ok(n)) => n,
         };
         framer.push(&buf[..n]);
         loop {
