@@ -39,6 +39,36 @@ pub(crate) struct Lanes {
     pub retry_after_secs: u32,
     pub max_message: usize,
     pub stats: Arc<TransportStats>,
+    /// Branches of the INVITEs most recently queued on the new-work lane: when the lane is
+    /// full, a retransmission of one of them is dropped instead of refused (a 503 would fail a
+    /// call the endpoint is about to answer).
+    pub recent: Arc<std::sync::Mutex<RecentBranches>>,
+}
+
+/// A bounded set of recent branch values (oldest forgotten first).
+#[derive(Debug, Default)]
+pub(crate) struct RecentBranches {
+    set: std::collections::HashSet<String>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl RecentBranches {
+    const CAPACITY: usize = 8192;
+
+    pub fn insert(&mut self, branch: &str) {
+        if self.set.insert(branch.to_string()) {
+            self.order.push_back(branch.to_string());
+            if self.order.len() > Self::CAPACITY {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+
+    pub fn contains(&self, branch: &str) -> bool {
+        self.set.contains(branch)
+    }
 }
 
 /// Counters read by `/metrics` and the benchmarks.
@@ -90,6 +120,7 @@ impl Transports {
             retry_after_secs: cfg.retry_after_secs,
             max_message: cfg.max_message,
             stats: stats.clone(),
+            recent: Arc::default(),
         };
         let tcp = Arc::new(tcp::Connections {
             conns: Mutex::new(HashMap::new()),

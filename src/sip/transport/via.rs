@@ -153,15 +153,33 @@ pub(crate) async fn deliver(lanes: &Lanes, mut msg: Message, from: Peer) -> Opti
             ) && msg.to().ok().is_some_and(|t| t.tag().is_none())
         }
     };
+    let invite_branch = (msg.method() == Some(&crate::sip::message::Method::Invite))
+        .then(|| {
+            msg.top_via()
+                .ok()
+                .and_then(|v| v.branch().map(str::to_string))
+        })
+        .flatten();
     let inbound = Inbound { msg, from };
     if !new_work {
         let _ = lanes.priority.send(inbound).await;
         return None;
     }
     match lanes.new_work.try_send(inbound) {
-        Ok(()) => None,
+        Ok(()) => {
+            if let (Some(b), Ok(mut recent)) = (&invite_branch, lanes.recent.lock()) {
+                recent.insert(b);
+            }
+            None
+        }
         Err(TrySendError::Closed(_)) => None,
         Err(TrySendError::Full(inbound)) => {
+            let queued = invite_branch
+                .as_deref()
+                .is_some_and(|b| lanes.recent.lock().is_ok_and(|r| r.contains(b)));
+            if queued {
+                return None; // a retransmission of an INVITE already on its way
+            }
             lanes.stats.overload_503.fetch_add(1, Ordering::Relaxed);
             let mut res = Message::response_to(&inbound.msg, 503, None);
             res.push_header("Retry-After", lanes.retry_after_secs.to_string());
@@ -264,5 +282,54 @@ mod tests {
         assert!(salvage_response(ack.as_bytes(), 400, "x").is_none());
         let ack = String::from_utf8_lossy(broken).replace("1 INVITE", "1 ACK");
         assert!(salvage_response(ack.as_bytes(), 400, "x").is_none());
+    }
+
+    #[tokio::test]
+    async fn full_lane_refuses_new_invites_but_drops_retransmissions() {
+        use std::sync::Arc;
+        let (ptx, _prx) = tokio::sync::mpsc::channel(8);
+        let (ntx, mut nrx) = tokio::sync::mpsc::channel(1);
+        let lanes = Lanes {
+            priority: ptx,
+            new_work: ntx,
+            retry_after_secs: 7,
+            max_message: 65_535,
+            stats: Arc::default(),
+            recent: Arc::default(),
+        };
+        let invite = |branch: &str, tag: &str| {
+            let text = format!(
+                "INVITE sip:12345@h SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch={branch}\r\n\
+                 From: <sip:a@b>;tag=1\r\nTo: <sip:12345@h>{tag}\r\nCall-ID: {branch}\r\n\
+                 CSeq: 1 INVITE\r\n\r\n"
+            );
+            parse_datagram(text.as_bytes()).unwrap()
+        };
+        let from = Peer {
+            transport: Transport::Udp,
+            addr: "192.0.2.1:5060".parse().unwrap(),
+        };
+        assert!(
+            deliver(&lanes, invite("z9hG4bK1", ""), from)
+                .await
+                .is_none(),
+            "queued"
+        );
+        assert!(
+            deliver(&lanes, invite("z9hG4bK1", ""), from)
+                .await
+                .is_none(),
+            "retransmission dropped"
+        );
+        let busy = deliver(&lanes, invite("z9hG4bK2", ""), from)
+            .await
+            .expect("a 503");
+        assert_eq!(busy.status(), Some(503));
+        assert_eq!(busy.header("Retry-After"), Some("7"));
+        // In-dialog requests take the priority lane even now.
+        assert!(deliver(&lanes, invite("z9hG4bK3", ";tag=x"), from)
+            .await
+            .is_none());
+        assert!(nrx.recv().await.is_some());
     }
 }
