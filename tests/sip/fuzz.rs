@@ -4,63 +4,11 @@
 //! parses must write back to an equal message and frame the same on a stream. The same checks
 //! back the `cargo fuzz` target in `fuzz/`.
 
-use hotline::sip::message::{
-    parse_datagram, Contacts, Frame, Message, NameAddr, ParseError, StreamFramer, Via,
-};
+use hotline::sip::message::{parse_datagram, ParseError, StreamFramer};
 use proptest::prelude::*;
 
+use crate::fuzz_check::{exercise, stream_matches};
 use crate::support::{assert_round_trip, config, frame_chunked};
-
-/// Reads everything a layer above might read, and checks what is written back reads again.
-fn exercise(m: &Message) {
-    let _ = m.validate_request();
-    let _ = m.validate_response();
-    let _ = m.validate();
-    let _ = (m.method(), m.status(), m.request_uri(), m.is_request());
-    let _ = (
-        m.call_id(),
-        m.cseq(),
-        m.max_forwards(),
-        m.expires(),
-        m.date(),
-    );
-    let _ = m.delta("Min-Expires");
-    if let Some(uri) = m.request_uri() {
-        let _ = uri.user_or_number();
-        if let Some(sip) = uri.as_sip() {
-            let _ = (sip.user_decoded(), sip.transport(), sip.host_port());
-        }
-    }
-    if let Ok(vias) = m.vias() {
-        for v in vias {
-            let _ = (v.branch(), v.has_rfc3261_branch(), v.received(), v.rport());
-            let again = Via::parse(&v.to_string()).expect("a written Via reads again");
-            assert_eq!(again, v);
-        }
-    }
-    let _ = m.top_via();
-    let mut addrs: Vec<NameAddr> = Vec::new();
-    addrs.extend(m.from());
-    addrs.extend(m.to());
-    if let Ok(Contacts::List(l)) = m.contacts() {
-        addrs.extend(l);
-    }
-    for name in ["Route", "Record-Route"] {
-        addrs.extend(m.routes(name).into_iter().flatten());
-    }
-    for a in addrs {
-        let _ = (a.tag(), a.uri.user_or_number());
-        let again = NameAddr::parse(&a.to_string()).expect("a written name-addr reads again");
-        assert_eq!(again, a);
-    }
-    for h in &m.headers {
-        let _ = m.header_values(&h.name);
-    }
-    let mut edited = m.clone();
-    edited.ensure_to_tag("fuzz");
-    let _ = Message::response_to(m, 400, None).validate_response();
-    let _ = edited.to_string();
-}
 
 /// Parses with both paths and checks what parses.
 fn check(bytes: &[u8], seed: u64) {
@@ -70,26 +18,7 @@ fn check(bytes: &[u8], seed: u64) {
         assert_round_trip(m, "fuzzed");
     }
     let (frames, err, _) = frame_chunked(bytes, seed, 1 + (seed % 97) as usize);
-    for f in &frames {
-        if let Frame::Message(m) = f {
-            exercise(m);
-        }
-    }
-    // Where the datagram parses and says how long its body is, the stream cuts the same
-    // message (unless the datagram opened with a keep-alive, which a stream reports first).
-    if let Ok(m) = &datagram {
-        let leading_ping = bytes.starts_with(b"\r\n\r\n");
-        if m.header("Content-Length").is_some() && !leading_ping {
-            let first = frames.iter().find_map(|f| match f {
-                Frame::Message(m) => Some(m),
-                Frame::Ping => None,
-            });
-            assert!(
-                first.is_some_and(|f| **f == *m),
-                "stream differs from datagram: {err:?}"
-            );
-        }
-    }
+    stream_matches(bytes, &datagram, &frames, err.as_ref());
     let _ = err.map(|e| e.to_string());
 }
 

@@ -1,9 +1,7 @@
 //! Helpers shared by the SIP tests: round trips, chunked stream framing with a seeded
 //! generator, and reading a header through its typed accessor by name.
 
-use hotline::sip::message::{
-    parse_datagram, Frame, HeaderError, Message, ParseError, StreamFramer,
-};
+use hotline::sip::message::{Frame, HeaderError, Message, ParseError, StreamFramer};
 
 /// A small deterministic generator (xorshift64*), so chunkings repeat from run to run.
 pub struct Rng(u64);
@@ -63,21 +61,8 @@ pub fn messages(frames: Vec<Frame>) -> Vec<Message> {
         .collect()
 }
 
-/// Writes `m` and parses it again: the result must equal `m` with its Content-Length set to
-/// the body's length (which is what `to_bytes` writes, in the same place).
-pub fn assert_round_trip(m: &Message, what: &str) {
-    let bytes = m.to_bytes();
-    let again = parse_datagram(&bytes).unwrap_or_else(|e| {
-        panic!(
-            "{what}: written form does not parse ({e}):\n{}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
-    let mut expected = m.clone();
-    expected.set_header("Content-Length", m.body.len().to_string());
-    assert_eq!(again, expected, "{what}: round trip changed the message");
-    assert_eq!(again.to_bytes(), bytes, "{what}: second write differs");
-}
+/// The round-trip check the property tests and the fuzz target share.
+pub use crate::fuzz_check::round_trip as assert_round_trip;
 
 /// Reads one header through its typed accessor.
 pub fn typed(m: &Message, header: &str) -> Result<(), HeaderError> {
