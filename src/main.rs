@@ -313,11 +313,15 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         database = store.kind(),
         "hotline serving"
     );
-    let app = api::router(AppState::new(store.clone(), c).with_sip(sip));
+    let app = api::router(AppState::new(store.clone(), c).with_sip(sip.clone()));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("HTTP server")?;
+    match tokio::time::timeout(std::time::Duration::from_secs(2), sip.shutdown()).await {
+        Ok(Ok(n)) if n > 0 => tracing::info!(calls = n, "calls in progress hung up"),
+        _ => {}
+    }
     store.close().await;
     tracing::info!("hotline stopped");
     Ok(())

@@ -36,6 +36,7 @@ enum Command {
     },
     SetCredentials(Box<dyn CredentialSource + Send>),
     Registrations(oneshot::Sender<Vec<Registration>>),
+    Shutdown(oneshot::Sender<usize>),
 }
 
 /// One registered contact, as the API shows it.
@@ -128,6 +129,12 @@ impl SipHandle {
     pub async fn hangup(&self, call_id: &str) -> Result<Result<(), EndpointError>, Gone> {
         let call_id = call_id.to_string();
         self.ask(|reply| Command::Hangup { call_id, reply }).await
+    }
+
+    /// Ends every call (BYE/480/CANCEL) and refuses new ones; returns how many were ended.
+    /// The messages are on their way when this returns.
+    pub async fn shutdown(&self) -> Result<usize, Gone> {
+        self.ask(Command::Shutdown).await
     }
 
     /// Every registered contact, by user.
@@ -282,6 +289,13 @@ fn command(ep: &mut Endpoint, c: Command, transports: &Transports) {
             let _ = reply.send((ep.trunk_health(&trunk), ep.trunk_registered(&trunk)));
         }
         Command::SetCredentials(c) => ep.set_credentials(c),
+        Command::Shutdown(reply) => {
+            let ended = ep.shutdown(now);
+            while let Some((to, msg)) = ep.poll_transmit() {
+                transports.send(to, &msg);
+            }
+            let _ = reply.send(ended);
+        }
         Command::Registrations(reply) => {
             let mut list: Vec<Registration> = ep
                 .registrar()

@@ -556,4 +556,26 @@ impl Endpoint {
         self.pump(now);
         Ok(())
     }
+
+    /// The server is stopping: new INVITEs get 503 from now on, and every call is ended now —
+    /// BYE for answered calls (without waiting for a missing ACK), 480 for ringing ones, CANCEL
+    /// for outbound calls that ring. Returns how many calls were ended.
+    pub fn shutdown(&mut self, now: Instant) -> usize {
+        self.closing = true;
+        let ids: Vec<String> = self.calls.by_id.keys().cloned().collect();
+        for id in &ids {
+            let answered = self
+                .calls
+                .by_id
+                .get(id)
+                .is_some_and(|c| c.phase == Phase::Answered);
+            if answered {
+                self.send_bye(id, "server shutting down", now);
+            } else {
+                self.hangup_call(id, "server shutting down", now);
+            }
+        }
+        self.pump(now);
+        ids.len()
+    }
 }

@@ -146,7 +146,7 @@ impl Endpoint {
             self.refuse_invite(&key, &msg, res, number, now);
             return;
         }
-        if self.calls.len() >= self.cfg.sip.max_calls {
+        if self.closing || self.calls.len() >= self.cfg.sip.max_calls {
             let mut res = Message::response_to(&msg, 503, None);
             res.push_header("Retry-After", self.cfg.sip.retry_after_secs.to_string());
             self.refuse_invite(&key, &msg, res, number, now);

@@ -160,6 +160,8 @@ pub struct Endpoint {
     transmit: VecDeque<(Peer, Arc<Message>)>,
     events: VecDeque<Event>,
     stats: EndpointStats,
+    /// Shutting down: no new calls.
+    closing: bool,
 }
 
 impl Endpoint {
@@ -210,6 +212,7 @@ impl Endpoint {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             stats: EndpointStats::default(),
+            closing: false,
             cfg,
         }
     }

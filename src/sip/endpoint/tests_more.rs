@@ -311,3 +311,25 @@ fn a_carrier_challenging_our_invite_gets_it_again_with_credentials() {
         .iter()
         .any(|e| matches!(e, Event::CallEnded { cause, .. } if cause == "failed: 407")));
 }
+
+#[test]
+fn shutdown_ends_every_call_and_refuses_new_ones() {
+    let mut h = Harness::new(|_| {});
+    let inv = h.invite("12345", "s1", "caller", "");
+    h.deliver(&inv, TRUNK);
+    let ok = find(&h.take(), 200);
+    h.deliver(&in_dialog("ACK", &ok, 1, "z9hG4bKs1"), TRUNK);
+    let inv = h.invite("12319", "s2", "caller", ""); // ringing
+    h.deliver(&inv, TRUNK);
+    h.take();
+    assert_eq!(h.ep.shutdown(h.now), 2);
+    h.drain();
+    let sent = h.take();
+    assert_eq!(methods(&sent), ["BYE"]);
+    assert!(sent.iter().any(|(_, m)| m.status() == Some(480)));
+    assert_eq!(h.ep.stats().calls, 0);
+    let inv = h.invite("12345", "s3", "caller", "");
+    h.deliver(&inv, TRUNK);
+    let codes: Vec<u16> = h.take().iter().filter_map(|(_, m)| m.status()).collect();
+    assert_eq!(codes, [100, 503]);
+}
