@@ -5,7 +5,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::timers::{Armed, Flow, Owner, Shared};
+use super::timers::{Armed, Flow, Owner, Shared, Timed};
 use super::{
     ack_for, ClientKey, ClientState, Key, Message, Method, Output, Peer, TimerName, TIMER_D,
 };
@@ -65,29 +65,6 @@ impl ClientTx {
         }
         tx.arm(sh, give_up, sh.cfg.t1x64(), now);
         tx
-    }
-
-    fn owner(&self) -> Owner {
-        Owner::Client(self.key.clone())
-    }
-
-    fn reliable(&self) -> bool {
-        self.peer.transport.is_reliable()
-    }
-
-    fn arm(&mut self, sh: &mut Shared, name: TimerName, after: Duration, now: Instant) {
-        let owner = self.owner();
-        sh.arm(&mut self.armed, owner, name, after, now);
-    }
-
-    /// The absorption timers (D, I, J, K): zero on reliable transports, which ends the
-    /// transaction at once.
-    fn linger(&mut self, sh: &mut Shared, name: TimerName, after: Duration, now: Instant) -> Flow {
-        if self.reliable() || after.is_zero() {
-            return Flow::Terminate;
-        }
-        self.arm(sh, name, after, now);
-        Flow::Continue
     }
 
     fn to_tu(&self, sh: &mut Shared, msg: Message) {
@@ -239,4 +216,11 @@ fn fingerprint(res: &Message) -> u64 {
     res.header("RSeq").map(str::trim).hash(&mut h);
     res.body.hash(&mut h);
     h.finish()
+}
+
+impl Timed for ClientTx {
+    fn timers(&mut self) -> (&mut Armed, Owner, bool) {
+        let owner = Owner::Client(self.key.clone());
+        (&mut self.armed, owner, self.peer.transport.is_reliable())
+    }
 }

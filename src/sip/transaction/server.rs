@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::timers::{Armed, Flow, Owner, Shared};
+use super::timers::{Armed, Flow, Owner, Shared, Timed};
 use super::{Key, Message, Method, Output, Peer, ServerKey, ServerState, TimerName, TxError};
 
 #[derive(Debug)]
@@ -54,29 +54,6 @@ impl ServerTx {
             tx.last = Some(trying);
         }
         tx
-    }
-
-    fn owner(&self) -> Owner {
-        Owner::Server(self.key.clone())
-    }
-
-    fn reliable(&self) -> bool {
-        self.peer.transport.is_reliable()
-    }
-
-    fn arm(&mut self, sh: &mut Shared, name: TimerName, after: Duration, now: Instant) {
-        let owner = self.owner();
-        sh.arm(&mut self.armed, owner, name, after, now);
-    }
-
-    /// The absorption timers (D, I, J, K): zero on reliable transports, which ends the
-    /// transaction at once.
-    fn linger(&mut self, sh: &mut Shared, name: TimerName, after: Duration, now: Instant) -> Flow {
-        if self.reliable() || after.is_zero() {
-            return Flow::Terminate;
-        }
-        self.arm(sh, name, after, now);
-        Flow::Continue
     }
 
     /// The To tag of the final response, which an RFC 2543 ACK must carry to match.
@@ -136,7 +113,7 @@ impl ServerTx {
                 }
                 (Proceeding, _) => {
                     self.state = Completed;
-                    if !self.reliable() {
+                    if !self.peer.transport.is_reliable() {
                         self.arm(sh, TimerName::G, sh.cfg.t1, now);
                     }
                     self.arm(sh, TimerName::H, sh.cfg.t1x64(), now);
@@ -192,5 +169,12 @@ impl ServerTx {
             // Cannot happen: leaving a state disarms its timers.
             _ => Flow::Continue,
         }
+    }
+}
+
+impl Timed for ServerTx {
+    fn timers(&mut self) -> (&mut Armed, Owner, bool) {
+        let owner = Owner::Server(self.key.clone());
+        (&mut self.armed, owner, self.peer.transport.is_reliable())
     }
 }

@@ -132,3 +132,26 @@ pub(super) enum Flow {
     Continue,
     Terminate,
 }
+
+/// What the two transaction machines share about their timers: arming one under their owner,
+/// and the absorption timers that end a transaction at once on reliable transports.
+pub(super) trait Timed {
+    /// The transaction's armed timers, its owner key and whether its transport is reliable.
+    fn timers(&mut self) -> (&mut Armed, Owner, bool);
+
+    fn arm(&mut self, sh: &mut Shared, name: TimerName, after: Duration, now: Instant) {
+        let (armed, owner, _) = self.timers();
+        sh.arm(armed, owner, name, after, now);
+    }
+
+    /// The absorption timers (D, I, J, K): zero on reliable transports, which ends the
+    /// transaction at once.
+    fn linger(&mut self, sh: &mut Shared, name: TimerName, after: Duration, now: Instant) -> Flow {
+        let (armed, owner, reliable) = self.timers();
+        if reliable || after.is_zero() {
+            return Flow::Terminate;
+        }
+        sh.arm(armed, owner, name, after, now);
+        Flow::Continue
+    }
+}
