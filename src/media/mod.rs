@@ -6,3 +6,4 @@
 pub mod dtmf;
 pub mod g711;
 pub mod rtp;
+pub mod sdp;
