@@ -437,4 +437,6 @@ fn write_audio(
 }
 
 #[cfg(test)]
+mod robustness_tests;
+#[cfg(test)]
 mod tests;
