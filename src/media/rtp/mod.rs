@@ -12,6 +12,9 @@
 //!
 //! Nothing here allocates.
 
+pub mod jitter;
+pub mod rtcp;
+
 /// Length of the fixed RTP header, without CSRCs or extension.
 pub const HEADER_LEN: usize = 12;
 
