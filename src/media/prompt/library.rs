@@ -33,7 +33,7 @@ pub struct PromptLibrary {
 impl PromptLibrary {
     /// Loads every `<dir>/<lang>/*.wav`: each subdirectory of `dir` is a language and each WAV
     /// in it a prompt named after the file. Other files are ignored. A file that cannot be read
-    /// or converted is an error naming it.
+    /// or converted is an error naming it. Hidden directories (`.git`…) are skipped.
     pub fn load(dir: &Path) -> Result<PromptLibrary, PromptError> {
         let mut prompts = Prompts::new();
         for lang_dir in sorted_entries(dir)? {
@@ -43,6 +43,9 @@ impl PromptLibrary {
             let Some(lang) = lang_dir.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
+            if lang.starts_with('.') {
+                continue;
+            }
             let mut names = BTreeMap::new();
             for file in sorted_entries(&lang_dir)? {
                 let is_wav = file

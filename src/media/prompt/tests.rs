@@ -154,6 +154,7 @@ fn load_reads_language_directories_and_ignores_other_files() {
         std::fs::write(dir.path().join(lang).join("notes.txt"), "not a prompt").unwrap();
     }
     std::fs::write(dir.path().join("manifest.toml"), "").unwrap();
+    std::fs::create_dir(dir.path().join(".cache")).unwrap();
     let lib = PromptLibrary::load(dir.path()).unwrap();
     assert_eq!(lib.languages(), ["en", "zh"]);
     assert_eq!(lib.names("zh"), ["beep"]);
