@@ -5,5 +5,6 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod prompt;
 pub mod rtp;
 pub mod sdp;
