@@ -5,4 +5,5 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod recorder;
 pub mod rtp;
