@@ -15,7 +15,6 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 pub(super) struct Hooks {
     stalled: Mutex<bool>,
     cv: Condvar,
-    redirects: Mutex<Vec<(PathBuf, PathBuf)>>,
 }
 
 impl Hooks {
@@ -30,19 +29,6 @@ impl Hooks {
     fn stall(&self, on: bool) {
         *self.stalled.lock().unwrap() = on;
         self.cv.notify_all();
-    }
-
-    /// The file the writer really opens for `path`.
-    pub(super) fn redirect(&self, path: &Path) -> PathBuf {
-        let redirects = self.redirects.lock().unwrap();
-        redirects
-            .iter()
-            .find(|(from, _)| from == path)
-            .map_or_else(|| path.to_path_buf(), |(_, to)| to.clone())
-    }
-
-    fn add_redirect(&self, from: PathBuf, to: PathBuf) {
-        self.redirects.lock().unwrap().push((from, to));
     }
 }
 
@@ -345,12 +331,25 @@ fn disk_full_mid_call_keeps_the_call_going() {
         flush_interval: Duration::from_millis(20),
         ..cfg(dir.path())
     });
-    let path = rec.path_for("full", at());
-    rec.hooks()
-        .add_redirect(path.clone(), PathBuf::from("/dev/full"));
     let mut sink = rec.open("full", 2, at());
-    assert_eq!(sink.path(), path);
+    let path = sink.path().to_path_buf();
     assert!(matches!(next_event(&mut rx), RecorderEvent::Opened { .. }));
+    // The disk fills up: the writer's descriptor of the file now points at /dev/full.
+    let fd = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path))
+        .and_then(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .expect("the recording's descriptor");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    // SAFETY: both descriptors are open; `fd` stays owned by the writer's File.
+    assert_eq!(
+        unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&full), fd) },
+        fd
+    );
     for i in 0..10 {
         push(&mut sink, 6, i * 10, 10);
         std::thread::sleep(Duration::from_millis(5));
@@ -362,6 +361,9 @@ fn disk_full_mid_call_keeps_the_call_going() {
     assert!(errs[0].contains("os error 28"), "{errs:?}"); // ENOSPC
     assert_eq!(closed(&events), (0, 100));
     assert_eq!(rec.stats().dropped_frames, 100);
+    // What reached the disk before it filled up is still a valid (empty) WAV file.
+    let reader = hound::WavReader::open(&path).unwrap();
+    assert_eq!((reader.spec().channels, reader.duration()), (2, 0));
 }
 
 #[test]

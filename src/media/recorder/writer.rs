@@ -143,7 +143,7 @@ impl Writer {
     }
 
     fn open(&mut self, id: u64, call_id: String, path: PathBuf, channels: u16) {
-        let wav = create(&self.shared, &path, channels);
+        let wav = create(&path, channels);
         let wav = match wav {
             Ok(wav) => {
                 self.shared.open_files.fetch_add(1, Ordering::Relaxed);
@@ -282,33 +282,26 @@ impl Writer {
     }
 }
 
-fn create(shared: &Shared, path: &std::path::Path, channels: u16) -> Result<Wav, String> {
-    #[cfg(test)]
-    let target = shared.hooks.redirect(path);
-    #[cfg(not(test))]
-    let target = {
-        let _ = shared;
-        path.to_path_buf()
-    };
+fn create(path: &std::path::Path, channels: u16) -> Result<Wav, String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
-    let file = if target == path {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&target)
-    } else {
-        OpenOptions::new().write(true).open(&target)
-    }
-    .map_err(|e| e.to_string())?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| e.to_string())?;
     let spec = WavSpec {
         channels,
         sample_rate: SAMPLE_RATE,
         bits_per_sample: 16,
         sample_format: SampleFormat::Int,
     };
-    WavWriter::new(BufWriter::with_capacity(BUF_CAPACITY, file), spec).map_err(|e| e.to_string())
+    let mut wav = WavWriter::new(BufWriter::with_capacity(BUF_CAPACITY, file), spec)
+        .map_err(|e| e.to_string())?;
+    // An empty but valid file from the start, so even an early kill leaves a playable file.
+    wav.flush().map_err(|e| e.to_string())?;
+    Ok(wav)
 }
 
 /// Brings the header up to date; the next deadline keeps a fixed cadence.
