@@ -6,5 +6,6 @@
 pub mod dtmf;
 pub mod g711;
 pub mod prompt;
+pub mod recorder;
 pub mod rtp;
 pub mod sdp;
