@@ -48,6 +48,7 @@ pub struct ConfigErrors(pub Vec<Problem>);
 pub struct Config {
     pub server: ServerConfig,
     pub sip: SipConfig,
+    pub media: MediaSettings,
     pub trunks: Vec<Trunk>,
     pub numbers: Vec<Number>,
     pub queues: Vec<Queue>,
@@ -174,6 +175,42 @@ impl Default for SipConfig {
     }
 }
 
+/// Media settings (`[media]`); every field has a default. The RTP port range is
+/// `[server].rtp_ports`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// Address written in SDP for our RTP; empty = `[sip].public_host` if it is an address,
+    /// else the SIP bind address (127.0.0.1 when bound to 0.0.0.0).
+    pub public_ip: String,
+    /// Media worker threads; 0 = one per core.
+    pub shards: usize,
+    /// A call whose caller sends no RTP for this long is ended (dead line, lost BYE).
+    pub rtp_timeout_secs: u32,
+    /// Directory of the prompts (`<lang>/<name>.wav`), relative to the working directory.
+    pub prompts_dir: PathBuf,
+    /// Language of the prompts callers hear: "zh" or "en".
+    pub language: String,
+    /// Record answered calls (under `<data_dir>/recordings/YYYY/MM/DD/`).
+    pub record_calls: bool,
+    /// Frames of 20 ms the jitter buffer holds back before playing out (recording, mixing).
+    pub jitter_delay_frames: usize,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        MediaSettings {
+            public_ip: String::new(),
+            shards: 0,
+            rtp_timeout_secs: 60,
+            prompts_dir: PathBuf::from("ivr-prompts"),
+            language: "zh".into(),
+            record_calls: true,
+            jitter_delay_frames: 2,
+        }
+    }
+}
+
 /// A carrier SIP trunk: INVITEs from these addresses are accepted without authentication.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -230,6 +267,19 @@ pub struct Number {
     /// …and hang up this long after answering.
     #[serde(default = "default_hangup_after")]
     pub hangup_after_secs: u32,
+    /// Forward calls to this number through a trunk instead of the greeting (bridged and
+    /// recorded), e.g. a duty phone out of hours.
+    #[serde(default)]
+    pub forward: Option<Forward>,
+}
+
+/// Where a forwarded number's calls go.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Forward {
+    /// A configured trunk with an `outbound_proxy`.
+    pub trunk: String,
+    pub number: String,
 }
 
 fn default_hangup_after() -> u32 {

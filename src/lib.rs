@@ -1,4 +1,5 @@
 pub mod api;
+pub mod call;
 pub mod cases;
 pub mod config;
 pub mod media;

@@ -300,9 +300,30 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         c.numbers.clone(),
         c.trunks.clone(),
     );
-    let sip = hotline::sip::server::start(sip_cfg, Box::new(credentials))
-        .await
-        .with_context(|| format!("binding SIP on {}", c.server.sip_addr))?;
+    let media = start_media(&c)?;
+    let sip = hotline::sip::server::start_with_media(
+        sip_cfg,
+        Box::new(credentials),
+        Some(Box::new(media.call_media)),
+    )
+    .await
+    .with_context(|| format!("binding SIP on {}", c.server.sip_addr))?;
+    let calls = hotline::call::start(
+        hotline::call::CallsConfig {
+            numbers: c.numbers.clone(),
+            language: c.media.language.clone(),
+            record: c.media.record_calls,
+        },
+        hotline::call::CallsDeps {
+            sip: sip.clone(),
+            engine: media.engine.clone(),
+            prompts: media.prompts,
+            recorder: Some(media.recorder.clone()),
+            legs: media.legs,
+            media_events: media.media_events,
+            recorder_events: media.recorder_events,
+        },
+    );
     let http_addr = c.server.http_addr;
     let listener = tokio::net::TcpListener::bind(http_addr)
         .await
@@ -313,7 +334,11 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         database = store.kind(),
         "hotline serving"
     );
-    let app = api::router(AppState::new(store.clone(), c).with_sip(sip.clone()));
+    let app = api::router(
+        AppState::new(store.clone(), c)
+            .with_sip(sip.clone())
+            .with_calls(calls),
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -322,9 +347,83 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         Ok(Ok(n)) if n > 0 => tracing::info!(calls = n, "calls in progress hung up"),
         _ => {}
     }
+    // Recordings of the calls just ended are finished and their headers written.
+    let (engine, recorder) = (media.engine, media.recorder);
+    let _ = tokio::task::spawn_blocking(move || {
+        engine.shutdown();
+        recorder.shutdown();
+    })
+    .await;
     store.close().await;
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// The media side of `serve`: engine, prompts, recorder, and the SIP endpoint's window onto
+/// them.
+struct Media {
+    engine: hotline::media::engine::MediaEngine,
+    recorder: hotline::media::recorder::Recorder,
+    prompts: hotline::media::prompt::PromptLibrary,
+    call_media: hotline::call::CallMedia,
+    legs: tokio::sync::mpsc::UnboundedReceiver<hotline::call::LegEvent>,
+    media_events: tokio::sync::mpsc::UnboundedReceiver<hotline::media::engine::MediaEvent>,
+    recorder_events: tokio::sync::mpsc::UnboundedReceiver<hotline::media::recorder::RecorderEvent>,
+}
+
+fn start_media(c: &Config) -> anyhow::Result<Media> {
+    use hotline::media::{engine, prompt, recorder};
+    use tokio::sync::mpsc::unbounded_channel;
+    let ports = c
+        .server
+        .rtp_range()
+        .map_err(|e| anyhow::anyhow!("server.rtp_ports: {e}"))?;
+    let public_ip = hotline::call::media_address(c);
+    let (media_tx, media_events) = unbounded_channel();
+    let engine = engine::MediaEngine::start(
+        engine::MediaConfig {
+            bind_ip: c.server.sip_addr.ip(),
+            public_ip,
+            ports,
+            shards: c.media.shards,
+            rtp_timeout: std::time::Duration::from_secs(c.media.rtp_timeout_secs.into()),
+            jitter: hotline::media::rtp::jitter::JitterConfig {
+                playout_delay_frames: c.media.jitter_delay_frames,
+                ..Default::default()
+            },
+        },
+        media_tx,
+    )
+    .context("starting the media engine")?;
+    let prompts = match prompt::PromptLibrary::load(&c.media.prompts_dir) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "prompts not loaded: callers will hear silence");
+            prompt::PromptLibrary::empty()
+        }
+    };
+    let (rec_tx, recorder_events) = unbounded_channel();
+    let recorder = recorder::Recorder::start(
+        recorder::RecorderConfig {
+            root: c.server.data_dir.join("recordings"),
+            flush_interval: std::time::Duration::from_secs(1),
+            chunk_frames: 10,
+            queue_chunks: 8192,
+        },
+        rec_tx,
+    )
+    .context("starting the recorder")?;
+    let (leg_tx, legs) = unbounded_channel();
+    let call_media = hotline::call::CallMedia::new(engine.clone(), public_ip, leg_tx);
+    Ok(Media {
+        engine,
+        recorder,
+        prompts,
+        call_media,
+        legs,
+        media_events,
+        recorder_events,
+    })
 }
 
 async fn shutdown_signal() {

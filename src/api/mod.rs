@@ -33,6 +33,8 @@ pub struct AppState {
     pub users: Arc<Users>,
     /// The SIP endpoint, when one runs in this process.
     pub sip: Option<crate::sip::server::SipHandle>,
+    /// The call layer, when SIP runs in this process.
+    pub calls: Option<crate::call::CallsHandle>,
 }
 
 impl AppState {
@@ -47,7 +49,14 @@ impl AppState {
             config: Arc::new(config),
             users: Arc::new(users),
             sip: None,
+            calls: None,
         }
+    }
+
+    /// The same state with the call layer attached.
+    pub fn with_calls(mut self, calls: crate::call::CallsHandle) -> Self {
+        self.calls = Some(calls);
+        self
     }
 
     /// The same state with the SIP endpoint attached.
@@ -75,7 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
         .route("/sip/calls", get(sip::calls).post(sip::place_call))
-        .route("/sip/calls/{call_id}", axum::routing::delete(sip::hangup));
+        .route(
+            "/sip/calls/{call_id}",
+            axum::routing::delete(sip::hangup).get(sip::call_media),
+        );
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", v1)

@@ -189,3 +189,19 @@ pub async fn hangup(
         .map_err(endpoint_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/sip/calls/{call_id}`: a call in progress with its media — RTP counters, loss
+/// and jitter both ways (RTCP), digits pressed, the recording's path.
+pub async fn call_media(
+    State(st): State<AppState>,
+    user: User,
+    Path(call_id): Path<String>,
+) -> Result<Json<crate::call::CallMediaView>, ApiError> {
+    user.require(WATCHERS)?;
+    let calls = st.calls.as_ref().ok_or_else(unavailable)?;
+    calls
+        .view(&call_id)
+        .await
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("call {call_id:?}")))
+}

@@ -46,6 +46,7 @@ impl Checker<'_> {
 pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
     let mut c = Checker { config, problems };
     check_server(&mut c);
+    check_media(&mut c);
     check_numbers_and_queues(&mut c);
     check_people(&mut c);
     check_city(&mut c);
@@ -215,6 +216,35 @@ fn check_sip(c: &mut Checker) {
     }
 }
 
+fn check_media(c: &mut Checker) {
+    let m = &c.config.media;
+    let mut found: Vec<(&str, String)> = Vec::new();
+    if !m.public_ip.is_empty() && m.public_ip.parse::<std::net::IpAddr>().is_err() {
+        found.push((
+            "public_ip",
+            format!("{:?} is not an IP address", m.public_ip),
+        ));
+    }
+    if m.shards > 64 {
+        found.push(("shards", "must be at most 64".into()));
+    }
+    if m.rtp_timeout_secs < 5 {
+        found.push(("rtp_timeout_secs", "must be at least 5".into()));
+    }
+    if !matches!(m.language.as_str(), "zh" | "en") {
+        found.push((
+            "language",
+            format!("{:?} must be \"zh\" or \"en\"", m.language),
+        ));
+    }
+    if !(1..=10).contains(&m.jitter_delay_frames) {
+        found.push(("jitter_delay_frames", "must be between 1 and 10".into()));
+    }
+    for (key, msg) in found {
+        c.push("media", format!("media.{key}"), msg);
+    }
+}
+
 /// "192.0.2.1", "2001:db8::1", "10.0.0.0/8", "2001:db8::/32".
 pub fn is_ip_or_cidr(s: &str) -> bool {
     match s.split_once('/') {
@@ -287,6 +317,28 @@ fn check_numbers_and_queues(c: &mut Checker) {
                     CHANNELS.join(", ")
                 ),
             );
+        }
+        if let Some(f) = &n.forward {
+            match cfg.trunks.iter().find(|t| t.name == f.trunk) {
+                None => c.push(
+                    "numbers",
+                    format!("numbers[{i}].forward.trunk"),
+                    format!("{:?} is not a configured trunk", f.trunk),
+                ),
+                Some(t) if t.outbound_proxy.is_none() => c.push(
+                    "numbers",
+                    format!("numbers[{i}].forward.trunk"),
+                    format!("trunk {:?} has no outbound_proxy to send calls to", f.trunk),
+                ),
+                Some(_) => {}
+            }
+            if f.number.is_empty() || !f.number.chars().all(|ch| ch.is_ascii_digit()) {
+                c.push(
+                    "numbers",
+                    format!("numbers[{i}].forward.number"),
+                    format!("{:?} must be digits only", f.number),
+                );
+            }
         }
         if n.hours != "24x7" && n.hours != "working-hours" {
             c.push(

@@ -17,7 +17,7 @@ pub struct Loaded {
 }
 
 /// Sections that hold one table.
-const TABLE_SECTIONS: &[&str] = &["server", "sip", "calendar", "deadlines"];
+const TABLE_SECTIONS: &[&str] = &["server", "sip", "media", "calendar", "deadlines"];
 /// Sections that hold an array of tables.
 const ARRAY_SECTIONS: &[&str] = &[
     "trunks",
@@ -123,6 +123,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
     }
     table!("server", server);
     table!("sip", sip);
+    table!("media", media);
     table!("calendar", calendar);
     table!("deadlines", deadlines);
     macro_rules! array {

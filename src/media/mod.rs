@@ -4,6 +4,7 @@
 //! G.711, RFC 4733 events, the RTP header and RFC 3550 receive statistics.
 
 pub mod dtmf;
+pub mod engine;
 pub mod g711;
 pub mod prompt;
 pub mod recorder;

@@ -9,7 +9,9 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::endpoint::{CallInfo, Endpoint, EndpointConfig, EndpointError, EndpointStats, Event};
+use super::endpoint::{
+    CallInfo, Endpoint, EndpointConfig, EndpointError, EndpointStats, Event, SessionMedia,
+};
 use super::registrar::{CredentialSource, RegistrarEvent};
 use super::transport::{TransportConfig, Transports};
 use super::trunk::Health;
@@ -20,6 +22,7 @@ enum Command {
     PlaceCall {
         trunk: String,
         number: String,
+        link: Option<String>,
         reply: oneshot::Sender<Result<String, EndpointError>>,
     },
     Hangup {
@@ -117,10 +120,23 @@ impl SipHandle {
         trunk: &str,
         number: &str,
     ) -> Result<Result<String, EndpointError>, Gone> {
+        self.place_linked_call(trunk, number, None).await
+    }
+
+    /// Places a call that belongs with the inbound call `link` (its media goes on the same
+    /// shard, ready to be bridged).
+    pub async fn place_linked_call(
+        &self,
+        trunk: &str,
+        number: &str,
+        link: Option<&str>,
+    ) -> Result<Result<String, EndpointError>, Gone> {
         let (trunk, number) = (trunk.to_string(), number.to_string());
+        let link = link.map(str::to_string);
         self.ask(|reply| Command::PlaceCall {
             trunk,
             number,
+            link,
             reply,
         })
         .await
@@ -156,8 +172,17 @@ impl SipHandle {
 /// Binds the transports and starts the endpoint task. DNS names in trunk settings are resolved
 /// once, here.
 pub async fn start(
+    cfg: EndpointConfig,
+    credentials: Box<dyn CredentialSource + Send>,
+) -> std::io::Result<SipHandle> {
+    start_with_media(cfg, credentials, None).await
+}
+
+/// [`start`] with the media side that answers SDP (default: held, inactive media).
+pub async fn start_with_media(
     mut cfg: EndpointConfig,
     credentials: Box<dyn CredentialSource + Send>,
+    media: Option<Box<dyn SessionMedia>>,
 ) -> std::io::Result<SipHandle> {
     let tcfg = TransportConfig {
         addr: cfg.local,
@@ -182,12 +207,15 @@ pub async fn start(
         }
     }
     let local = cfg.local;
-    let endpoint = Endpoint::new(
+    let mut endpoint = Endpoint::new(
         cfg,
         credentials,
         |n| resolved.get(n).copied(),
         Instant::now().into_std(),
     );
+    if let Some(m) = media {
+        endpoint.set_media(m);
+    }
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(256);
     let (events, _) = broadcast::channel(4096);
     let handle = SipHandle {
@@ -269,9 +297,10 @@ fn command(ep: &mut Endpoint, c: Command, transports: &Transports) {
         Command::PlaceCall {
             trunk,
             number,
+            link,
             reply,
         } => {
-            let _ = reply.send(ep.place_call(&trunk, &number, now));
+            let _ = reply.send(ep.place_linked_call(&trunk, &number, link.as_deref(), now));
         }
         Command::Hangup { call_id, reply } => {
             let _ = reply.send(ep.hangup(&call_id, now));
@@ -347,6 +376,7 @@ fn log_event(ev: &Event) {
         Event::CallAnswered { call_id } => tracing::debug!(%call_id, "call answered"),
         Event::CallEnded { call_id, cause } => tracing::info!(%call_id, %cause, "call ended"),
         Event::CallRefused { code, number } => tracing::info!(code, ?number, "call refused"),
+        Event::Dtmf { call_id, digit } => tracing::debug!(%call_id, %digit, "SIP INFO digit"),
         Event::TrunkHealth { .. } | Event::TrunkRegistration { .. } => {}
     }
 }

@@ -27,3 +27,4 @@ mod baresip;
 mod basic;
 mod dialog;
 mod malformed;
+mod media;

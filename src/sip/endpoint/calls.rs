@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use super::{inbound::ALLOW, inbound::SUPPORTED, sdp, Endpoint, Event};
+use super::{inbound::ALLOW, inbound::SUPPORTED, Endpoint, Event};
 use crate::sip::dialog::{Dialog, DialogAction, DialogId};
 use crate::sip::message::{new_tag, Message, Method, Uri};
 use crate::sip::transaction::{ClientKey, ServerKey};
@@ -159,6 +159,7 @@ impl Endpoint {
         let dialog = match Dialog::uas_from_invite(&invite, &new_tag(), &contact) {
             Ok(d) => d.with_session_timer_config(self.timer_cfg),
             Err(e) => {
+                self.media.ended(&call_id);
                 self.respond(&key, &invite, 400, Some(&format!("Bad Request ({e})")), now);
                 return;
             }
@@ -264,6 +265,7 @@ impl Endpoint {
     /// Forgets a call and its dialog and tells the layers above.
     pub(super) fn end_call(&mut self, call_id: &str, cause: &str) {
         if let Some(call) = self.calls.remove(call_id) {
+            self.media.ended(call_id);
             if let Some(id) = &call.dialog {
                 self.dialogs.remove(id);
             }
@@ -403,13 +405,24 @@ impl Endpoint {
                 if req.body.is_empty() && method == Method::Update {
                     (200, Vec::new())
                 } else {
-                    match sdp::answer_for(&req, &self.contact_host) {
+                    match self.media.reoffer(&call_id, &req) {
                         Ok(a) => (200, a),
                         Err(_) => (488, Vec::new()),
                     }
                 }
             }
-            Method::Info | Method::Notify | Method::Options => (200, Vec::new()),
+            Method::Info => match info_digit(&req) {
+                Ok(Some(digit)) => {
+                    self.events.push_back(Event::Dtmf {
+                        call_id: call_id.clone(),
+                        digit,
+                    });
+                    (200, Vec::new())
+                }
+                Ok(None) => (200, Vec::new()),
+                Err(()) => (415, Vec::new()),
+            },
+            Method::Notify | Method::Options => (200, Vec::new()),
             // Transfers arrive with the call module (issue 5).
             Method::Refer => (603, Vec::new()),
             Method::Other(_) => (501, Vec::new()),
@@ -443,6 +456,12 @@ impl Endpoint {
         // Clears the dialog's pending ACK; a stray ACK matches nothing and is dropped.
         let _ = self.dialogs.on_request(&msg);
         let Ok(call_id) = msg.call_id() else { return };
+        if !msg.body.is_empty() && self.calls.by_id.contains_key(call_id) {
+            // The answer to the offer we made in the 2xx of a late-offer INVITE.
+            if let Err(reason) = self.media.answer(call_id, &msg) {
+                tracing::info!(%call_id, %reason, "unusable SDP in ACK");
+            }
+        }
         let waiting = self
             .calls
             .by_id
@@ -481,7 +500,8 @@ impl Endpoint {
                 };
                 let mut req = *req;
                 if req.method() == Some(&Method::Invite) {
-                    if let Ok(offer) = sdp::offer(&self.contact_host) {
+                    let offer = self.media.refresh_offer(&call_id);
+                    if !offer.is_empty() {
                         req.set_body("application/sdp", offer);
                     }
                 }
@@ -577,5 +597,40 @@ impl Endpoint {
         }
         self.pump(now);
         ids.len()
+    }
+}
+
+/// The key in a SIP INFO: `application/dtmf-relay` (`Signal=5` and `Duration=160` lines) or
+/// `application/dtmf` (the key alone). `Ok(None)` for an INFO about something else (an empty
+/// keep-alive, media control we do not act on); `Err` for a DTMF body we cannot read.
+pub(super) fn info_digit(req: &Message) -> Result<Option<char>, ()> {
+    let ct = req
+        .header("Content-Type")
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase());
+    let body = std::str::from_utf8(&req.body).map_err(|_| ())?;
+    let signal = match ct.as_deref() {
+        Some("application/dtmf-relay") => body
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("signal"))
+            .map(|(_, v)| v.trim())
+            .ok_or(())?,
+        Some("application/dtmf") => body.trim(),
+        _ => return Ok(None),
+    };
+    let mut chars = signal.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii_digit() || matches!(c, '*' | '#') => Ok(Some(c)),
+        (Some(c), None) if matches!(c.to_ascii_uppercase(), 'A'..='D') => {
+            Ok(Some(c.to_ascii_uppercase()))
+        }
+        // RFC 4733 event codes also turn up here: 10 is '*', 11 is '#'.
+        _ => match signal.parse::<u8>() {
+            Ok(10) => Ok(Some('*')),
+            Ok(11) => Ok(Some('#')),
+            Ok(n @ 12..=15) => Ok(Some((b'A' + n - 12) as char)),
+            _ => Err(()),
+        },
     }
 }

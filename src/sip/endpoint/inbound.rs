@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{sdp, Endpoint, Event};
+use super::{Endpoint, Event};
 use crate::sip::dialog::timer::{negotiate_uas, response_422};
 use crate::sip::message::{Message, Method, Uri};
 use crate::sip::registrar::Auth;
@@ -190,10 +190,11 @@ impl Endpoint {
             self.refuse_invite(&key, &msg, res, Some(number), now);
             return;
         }
-        let answer = match sdp::answer_for(&msg, &self.contact_host) {
+        let call_id = msg.call_id().unwrap_or_default().to_string();
+        let answer = match self.media.inbound_offer(&call_id, &number, &msg) {
             Ok(a) => a,
             Err(reason) => {
-                let res = Message::response_to(&msg, 488, Some(reason));
+                let res = Message::response_to(&msg, 488, Some(&reason));
                 self.refuse_invite(&key, &msg, res, Some(number), now);
                 return;
             }

@@ -10,6 +10,7 @@ mod calls;
 #[cfg(test)]
 mod fuzz_tests;
 mod inbound;
+mod media;
 mod outbound;
 mod sdp;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use super::trunk::{Health, Trunks};
 use crate::config::{Number, SipConfig, Trunk};
 
 pub use calls::CallInfo;
+pub use media::{HeldMedia, SessionMedia};
 
 /// What the endpoint needs from the configuration.
 #[derive(Debug, Clone)]
@@ -98,6 +100,12 @@ pub enum Event {
     CallAnswered {
         call_id: String,
     },
+    /// A key pressed, signalled in the dialog with SIP INFO (`application/dtmf-relay` or
+    /// `application/dtmf`): '0'–'9', '*', '#', 'A'–'D'.
+    Dtmf {
+        call_id: String,
+        digit: char,
+    },
     /// A call ended; `cause` says why (`"remote BYE"`, `"cancelled"`, `"session expired"`, …).
     CallEnded {
         call_id: String,
@@ -162,6 +170,7 @@ pub struct Endpoint {
     stats: EndpointStats,
     /// Shutting down: no new calls.
     closing: bool,
+    media: Box<dyn SessionMedia>,
 }
 
 impl Endpoint {
@@ -213,6 +222,9 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: EndpointStats::default(),
             closing: false,
+            media: Box::new(HeldMedia {
+                host: cfg.contact_host(),
+            }),
             cfg,
         }
     }
@@ -285,6 +297,11 @@ impl Endpoint {
 
     pub fn trunk_health(&self, trunk: &str) -> Health {
         self.trunks.health(trunk)
+    }
+
+    /// Sets the media side that answers SDP (the default holds every call's media inactive).
+    pub fn set_media(&mut self, media: Box<dyn SessionMedia>) {
+        self.media = media;
     }
 
     /// Replaces the credentials (agents reloaded).

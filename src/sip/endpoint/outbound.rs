@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::calls::{Call, Phase};
-use super::{inbound::ALLOW, sdp, Endpoint, EndpointError, Event};
+use super::{inbound::ALLOW, Endpoint, EndpointError, Event};
 use crate::config::{Trunk, TrunkRegister};
 use crate::sip::auth::{pick_challenge, respond};
 use crate::sip::message::{new_call_id, new_tag, Message, Method, SipUri, Uri};
@@ -448,6 +448,18 @@ impl Endpoint {
         number: &str,
         now: Instant,
     ) -> Result<String, EndpointError> {
+        self.place_linked_call(trunk, number, None, now)
+    }
+
+    /// [`Endpoint::place_call`] for a call that belongs with `link` (an inbound call it
+    /// will be bridged to).
+    pub fn place_linked_call(
+        &mut self,
+        trunk: &str,
+        number: &str,
+        link: Option<&str>,
+        now: Instant,
+    ) -> Result<String, EndpointError> {
         let t = self
             .trunks
             .get(trunk)
@@ -484,10 +496,12 @@ impl Endpoint {
             self.timer_cfg.session_expires.to_string(),
         );
         invite.push_header("Min-SE", self.timer_cfg.min_se.to_string());
-        if let Ok(offer) = sdp::offer(&self.contact_host) {
-            invite.set_body("application/sdp", offer);
-        }
         let call_id = invite.call_id().unwrap_or_default().to_string();
+        let offer = self
+            .media
+            .outbound_offer(&call_id, link)
+            .map_err(|_| EndpointError::Overloaded)?;
+        invite.set_body("application/sdp", offer);
         let peer = Peer {
             transport: Transport::Udp,
             addr,
@@ -496,10 +510,13 @@ impl Endpoint {
         transaction::add_top_via(&mut sent, peer.transport, &self.contact_host);
         sent.push_header("Max-Forwards", "70");
         sent.push_header("User-Agent", self.cfg.user_agent.clone());
-        let key = self
-            .tx
-            .send_request(sent.clone(), peer, now)
-            .map_err(|_| EndpointError::Overloaded)?;
+        let key = match self.tx.send_request(sent.clone(), peer, now) {
+            Ok(k) => k,
+            Err(_) => {
+                self.media.ended(&call_id);
+                return Err(EndpointError::Overloaded);
+            }
+        };
         self.calls
             .by_client
             .insert(key.clone(), (call_id.clone(), sent.clone()));
@@ -646,6 +663,15 @@ impl Endpoint {
         let peer = call.peer;
         let first = call.answered.is_none();
         call.dialog = Some(id);
+        if first {
+            if let Err(reason) = self.media.answer(call_id, res) {
+                tracing::info!(%call_id, %reason, "unusable SDP answer; hanging up");
+                call.phase = Phase::Answered;
+                self.send_ack(ack, peer);
+                self.hangup_call(call_id, "no common codec", now);
+                return;
+            }
+        }
         call.phase = Phase::Answered;
         call.answered.get_or_insert(now);
         self.send_ack(ack, peer);

@@ -24,6 +24,7 @@ fn number(n: &str, answer_after_ms: u32, hangup_after_secs: u32) -> Number {
         hours: "24x7".into(),
         answer_after_ms,
         hangup_after_secs,
+        forward: None,
     }
 }
 

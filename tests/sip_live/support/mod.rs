@@ -43,6 +43,19 @@ impl Config {
         self
     }
 
+    /// Sets a `[media]` key.
+    pub fn media(mut self, key: &str, value: impl Into<toml::Value>) -> Config {
+        let media = self
+            .main
+            .entry("media")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        media
+            .as_table_mut()
+            .expect("[media]")
+            .insert(key.into(), value.into());
+        self
+    }
+
     /// Sets a key of the `[[numbers]]` entry for `number`.
     pub fn number(mut self, number: &str, key: &str, value: impl Into<toml::Value>) -> Config {
         let numbers = self.main["numbers"].as_array_mut().expect("[[numbers]]");
@@ -101,8 +114,24 @@ pub struct Server {
 impl Server {
     /// Starts the server on `cfg` with SIP on `sip_ip` (port chosen by the kernel) and HTTP on
     /// 127.0.0.1, and waits until it answers OPTIONS.
-    pub fn start(cfg: Config, sip_ip: IpAddr) -> Server {
+    pub fn start(mut cfg: Config, sip_ip: IpAddr) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
+        // Servers of parallel tests each get their own RTP ports, and the shipped prompts.
+        static NEXT_RANGE: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+        let k = NEXT_RANGE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 40;
+        let first = 31_000 + k * 200;
+        cfg.main["server"].as_table_mut().expect("[server]").insert(
+            "rtp_ports".into(),
+            format!("{first}-{}", first + 199).into(),
+        );
+        let has_prompts = cfg
+            .main
+            .get("media")
+            .is_some_and(|m| m.get("prompts_dir").is_some());
+        if !has_prompts {
+            let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("ivr-prompts");
+            cfg = cfg.media("prompts_dir", prompts.display().to_string());
+        }
         let main = cfg.write(&dir.path().join("config"));
         let mut cmd = Command::new(binary());
         cmd.args(["--log-format", "json", "serve", "--config"])
@@ -185,6 +214,11 @@ impl Server {
             }
         }
         panic!("SIP did not answer OPTIONS within 10 s");
+    }
+
+    /// The server's data directory (database, recordings).
+    pub fn data_dir(&self) -> PathBuf {
+        self._dir.path().join("data")
     }
 
     /// `host:port` of SIP, for sipp.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ pub struct Sipp {
     max_calls: u32,
     limit: Duration,
     label: String,
+    pcaps: bool,
 }
 
 impl Sipp {
@@ -39,7 +40,16 @@ impl Sipp {
             max_calls: 1,
             limit: Duration::from_secs(20),
             label: scenario.into(),
+            pcaps: false,
         }
+    }
+
+    /// Makes SIPp's sample captures (`pcap/g711a.pcap`, `pcap/dtmf_2833_1.pcap`, which
+    /// `uac_pcap` plays) available in its working directory, and gives it a media port of its
+    /// own (`-mp`, even: RTCP is the next one), so that parallel runs do not share the default 6000.
+    pub fn with_pcaps(mut self, media_port: u16) -> Sipp {
+        self.pcaps = true;
+        self.args(&["-mp", &media_port.to_string(), "-mi", "127.0.0.1"])
     }
 
     /// The local address SIPp binds (`-i`).
@@ -82,6 +92,13 @@ impl Sipp {
     pub fn spawn(self) -> Running {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = self.port.unwrap_or_else(|| free_port(self.local_ip));
+        if self.pcaps {
+            let shipped = ["/usr/share/sip-tester", "/usr/share/sipp/pcap"]
+                .into_iter()
+                .find(|d| Path::new(d).join("g711a.pcap").exists())
+                .expect("SIPp's pcap samples (Debian package sip-tester)");
+            std::os::unix::fs::symlink(shipped, dir.path().join("pcap")).expect("pcap link");
+        }
         let path = |name: &str| dir.path().join(name).display().to_string();
         let mut cmd = Command::new("sipp");
         cmd.args(&self.args)

@@ -1,0 +1,180 @@
+//! Media against SIPp's `uac_pcap` (G.711 A-law from a capture, then an RFC 2833 digit '1'):
+//! the server answers with real SDP, plays the greeting that SIPp's media port receives
+//! (captured on loopback with dumpcap), detects the digit, and records the call to a
+//! two-channel WAV — caller left, what the caller heard right — that is not silent.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::sipp::Sipp;
+use crate::support::{free_port, Config, Server};
+
+/// An even free port (SIPp's RTP; its RTCP would be the next one).
+fn even_free_port() -> u16 {
+    loop {
+        let p = free_port([127, 0, 0, 1].into());
+        if p.is_multiple_of(2) && p < 65000 {
+            return p;
+        }
+    }
+}
+
+/// dumpcap writing UDP to `port` on loopback into a classic pcap file; stopped with SIGINT.
+struct Capture {
+    child: std::process::Child,
+}
+
+impl Capture {
+    fn start(port: u16, file: &Path) -> Capture {
+        let child = Command::new("dumpcap")
+            .args(["-q", "-i", "lo", "-P", "-f"])
+            .arg(format!("udp dst port {port}"))
+            .arg("-w")
+            .arg(file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dumpcap (Debian package tshark) is needed for the media tests");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) < 24 {
+            assert!(Instant::now() < deadline, "dumpcap did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The filter is compiled and the socket bound once the header is written.
+        std::thread::sleep(Duration::from_millis(300));
+        Capture { child }
+    }
+
+    fn stop(mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.child.try_wait().ok().flatten().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// UDP payloads of an Ethernet (loopback) pcap file.
+fn udp_payloads(file: &Path) -> Vec<Vec<u8>> {
+    let data = std::fs::read(file).expect("capture file");
+    assert!(data.len() >= 24, "not a pcap file");
+    let le = data[..4] == [0xd4, 0xc3, 0xb2, 0xa1];
+    let u32_at = |b: &[u8]| {
+        let a = [b[0], b[1], b[2], b[3]];
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
+    };
+    assert_eq!(u32_at(&data[20..24]), 1, "Ethernet link type on lo");
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= data.len() {
+        let len = u32_at(&data[at + 8..at + 12]) as usize;
+        let frame = &data[(at + 16).min(data.len())..(at + 16 + len).min(data.len())];
+        at += 16 + len;
+        if frame.len() < 14 + 20 + 8 || frame[12..14] != [0x08, 0x00] {
+            continue;
+        }
+        let ihl = usize::from(frame[14] & 0x0F) * 4;
+        if frame[14 + 9] != 17 || frame.len() < 14 + ihl + 8 {
+            continue;
+        }
+        out.push(frame[14 + ihl + 8..].to_vec());
+    }
+    out
+}
+
+#[test]
+fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
+    let server = Server::start(
+        Config::demo().number("12345", "hangup_after_secs", 60),
+        [127, 0, 0, 1].into(),
+    );
+    let work = tempfile::tempdir().expect("tempdir");
+    let media_port = even_free_port();
+    let pcap = work.path().join("to-sipp.pcap");
+    let capture = Capture::start(media_port, &pcap);
+    let run = Sipp::new(&server.sip_target(), "uac_pcap")
+        .with_pcaps(media_port)
+        .args(&["-s", "12345"])
+        .limit(Duration::from_secs(40))
+        .run();
+    capture.stop();
+    assert_eq!(run.code, 0, "SIPp failed: {}", run.screen);
+
+    // What SIPp's media port received: the server's RTP, A-law as SIPp offered, not silence.
+    let packets: Vec<Vec<u8>> = udp_payloads(&pcap)
+        .into_iter()
+        .filter(|p| p.len() >= 12 && p[0] >> 6 == 2)
+        .collect();
+    assert!(
+        packets.len() >= 300,
+        "SIPp received {} RTP packets from the server in a ~9 s call",
+        packets.len()
+    );
+    assert!(packets.iter().all(|p| p[1] & 0x7F == 8), "all PCMA");
+    let ssrc = &packets[0][8..12];
+    assert!(packets.iter().all(|p| &p[8..12] == ssrc), "one SSRC");
+    let loud = packets
+        .iter()
+        .filter(|p| {
+            p[12..].iter().any(|&c| {
+                let v = hotline::media::g711::alaw_decode(c);
+                v.unsigned_abs() > 2000
+            })
+        })
+        .count();
+    assert!(loud >= 100, "only {loud} packets carry audible audio");
+
+    // The digit SIPp sent after 8 s.
+    let pressed = server.wait_log("caller pressed a key", 1);
+    assert_eq!(pressed[0]["digit"], "1", "{pressed:?}");
+
+    // The recording, finished when the call ended.
+    let finished = server.wait_log("recording finished", 1);
+    let path = finished[0]["path"].as_str().expect("path").to_string();
+    assert!(
+        Path::new(&path).starts_with(server.data_dir().join("recordings")),
+        "{path}"
+    );
+    let mut wav = hound::WavReader::open(&path).expect("a readable WAV");
+    let spec = wav.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (2, 8000, 16)
+    );
+    let samples: Vec<i16> = wav.samples::<i16>().map(|s| s.unwrap()).collect();
+    let seconds = samples.len() as f64 / 2.0 / 8000.0;
+    assert!(
+        (7.0..=12.0).contains(&seconds),
+        "recording lasts {seconds} s"
+    );
+    let rms = |ch: usize| {
+        let v: Vec<f64> = samples
+            .iter()
+            .skip(ch)
+            .step_by(2)
+            .map(|&s| f64::from(s))
+            .collect();
+        (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt()
+    };
+    assert!(rms(0) > 300.0, "caller channel is silent (rms {})", rms(0));
+    assert!(rms(1) > 300.0, "right channel is silent (rms {})", rms(1));
+}
