@@ -144,7 +144,10 @@ fn compact_form_invite_from_a_dotted_user() {
         }
     };
     assert!(ok.starts_with("SIP/2.0 200 "), "{ok}");
-    assert!(ok.contains("a=inactive"), "{ok}");
+    assert!(
+        ok.contains("RTP/AVP 0\r\n") && ok.contains("a=sendrecv"),
+        "{ok}"
+    );
     let to_tag = header(&ok, "To").expect("To");
     let offered = server.wait_log("call offered", 1);
     assert_eq!(offered[0]["caller"], "agent.001", "{offered:?}");

@@ -178,3 +178,112 @@ fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
     assert!(rms(0) > 300.0, "caller channel is silent (rms {})", rms(0));
     assert!(rms(1) > 300.0, "right channel is silent (rms {})", rms(1));
 }
+
+/// A forwarded number: SIPp `uac_pcap` (PCMA + telephone-event) calls 19999, which the server
+/// bridges to a SIPp `uas` (PCMU only, echoing the RTP it gets) through the trunk. The caller's
+/// audio crosses the bridge transcoded, comes back from the echo to the caller, and the
+/// recording holds the caller on the left and the far end on the right.
+#[test]
+fn forwarded_call_is_bridged_transcoded_and_recorded() {
+    let uas_port = free_port([127, 0, 0, 1].into());
+    let cfg = Config::demo()
+        .trunk("carrier", "outbound_proxy", format!("127.0.0.1:{uas_port}"))
+        .add_number(
+            "19999",
+            &[
+                ("hangup_after_secs", 60.into()),
+                ("forward", {
+                    let mut t = toml::Table::new();
+                    t.insert("trunk".into(), "carrier".into());
+                    t.insert("number".into(), "9000".into());
+                    toml::Value::Table(t)
+                }),
+            ],
+        );
+    let server = Server::start(cfg, [127, 0, 0, 1].into());
+    let uas_media = even_free_port();
+    let callee = Sipp::new(&server.sip_target(), "uas")
+        .port(uas_port)
+        .args(&[
+            "-mp",
+            &uas_media.to_string(),
+            "-mi",
+            "127.0.0.1",
+            "-rtp_echo",
+        ])
+        .limit(Duration::from_secs(40))
+        .spawn();
+    std::thread::sleep(Duration::from_millis(300));
+    let work = tempfile::tempdir().expect("tempdir");
+    let caller_media = even_free_port();
+    let to_callee = work.path().join("to-callee.pcap");
+    let to_caller = work.path().join("to-caller.pcap");
+    let cap_callee = Capture::start(uas_media, &to_callee);
+    let cap_caller = Capture::start(caller_media, &to_caller);
+    let caller = Sipp::new(&server.sip_target(), "uac_pcap")
+        .with_pcaps(caller_media)
+        .args(&["-s", "19999"])
+        .limit(Duration::from_secs(40))
+        .run();
+    assert_eq!(caller.code, 0, "caller SIPp failed: {}", caller.screen);
+    let callee = callee.wait();
+    assert_eq!(callee.code, 0, "callee SIPp failed: {}", callee.screen);
+    cap_callee.stop();
+    cap_caller.stop();
+
+    let rtp = |file: &Path| -> Vec<Vec<u8>> {
+        udp_payloads(file)
+            .into_iter()
+            .filter(|p| p.len() >= 12 && p[0] >> 6 == 2)
+            .collect()
+    };
+    let audible =
+        |p: &[u8], decode: fn(u8) -> i16| p[12..].iter().any(|&c| decode(c).unsigned_abs() > 2000);
+    // The callee negotiated PCMU: the caller's A-law arrives transcoded.
+    // g711a.pcap holds 236 packets; the first few may come before the far end answers.
+    let at_callee = rtp(&to_callee);
+    assert!(
+        at_callee.len() >= 200,
+        "{} packets reached the callee",
+        at_callee.len()
+    );
+    assert!(
+        at_callee.iter().all(|p| p[1] & 0x7F == 0),
+        "PCMU towards the callee"
+    );
+    let loud = at_callee
+        .iter()
+        .filter(|p| audible(p, hotline::media::g711::ulaw_decode))
+        .count();
+    assert!(loud >= 100, "only {loud} audible packets at the callee");
+    // The echo comes back to the caller as A-law.
+    let at_caller = rtp(&to_caller);
+    let echoed = at_caller
+        .iter()
+        .filter(|p| p[1] & 0x7F == 8 && audible(p, hotline::media::g711::alaw_decode))
+        .count();
+    assert!(
+        echoed >= 100,
+        "only {echoed} audible packets came back to the caller"
+    );
+
+    let finished = server.wait_log("recording finished", 1);
+    let path = finished[0]["path"].as_str().expect("path").to_string();
+    let mut wav = hound::WavReader::open(&path).expect("a readable WAV");
+    assert_eq!(wav.spec().channels, 2);
+    let samples: Vec<i16> = wav.samples::<i16>().map(|s| s.unwrap()).collect();
+    let rms = |ch: usize| {
+        let v: Vec<f64> = samples
+            .iter()
+            .skip(ch)
+            .step_by(2)
+            .map(|&s| f64::from(s))
+            .collect();
+        (v.iter().map(|x| x * x).sum::<f64>() / v.len().max(1) as f64).sqrt()
+    };
+    assert!(rms(0) > 300.0, "caller channel silent (rms {})", rms(0));
+    assert!(rms(1) > 300.0, "far-end channel silent (rms {})", rms(1));
+    // The digit was seen on the caller's leg even though the far end has no telephone-event.
+    let pressed = server.wait_log("caller pressed a key", 1);
+    assert_eq!(pressed[0]["digit"], "1");
+}

@@ -56,6 +56,35 @@ impl Config {
         self
     }
 
+    /// Sets a key of the `[[trunks]]` entry named `name`.
+    pub fn trunk(mut self, name: &str, key: &str, value: impl Into<toml::Value>) -> Config {
+        let trunks = self.main["trunks"].as_array_mut().expect("[[trunks]]");
+        let entry = trunks
+            .iter_mut()
+            .filter_map(toml::Value::as_table_mut)
+            .find(|t| t.get("name").and_then(toml::Value::as_str) == Some(name))
+            .unwrap_or_else(|| panic!("trunk {name} is not in the demo configuration"));
+        entry.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a `[[numbers]]` entry like 12345's under another number, with these keys set.
+    pub fn add_number(mut self, number: &str, keys: &[(&str, toml::Value)]) -> Config {
+        let numbers = self.main["numbers"].as_array_mut().expect("[[numbers]]");
+        let mut entry = numbers
+            .iter()
+            .filter_map(toml::Value::as_table)
+            .find(|t| t.get("number").and_then(toml::Value::as_str) == Some("12345"))
+            .expect("12345 in the demo configuration")
+            .clone();
+        entry.insert("number".into(), number.into());
+        for (k, v) in keys {
+            entry.insert((*k).into(), v.clone());
+        }
+        numbers.push(toml::Value::Table(entry));
+        self
+    }
+
     /// Sets a key of the `[[numbers]]` entry for `number`.
     pub fn number(mut self, number: &str, key: &str, value: impl Into<toml::Value>) -> Config {
         let numbers = self.main["numbers"].as_array_mut().expect("[[numbers]]");
