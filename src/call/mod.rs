@@ -446,3 +446,6 @@ fn hold_music() -> Playlist {
         barge_in: false,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,8 @@ mod sdp;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_media;
+#[cfg(test)]
 mod tests_more;
 
 use std::collections::{HashMap, VecDeque};
