@@ -189,3 +189,68 @@ fn bad_trunk_options() {
         ]
     );
 }
+
+// ----- media and forwarding ---------------------------------------------------------------------
+
+#[test]
+fn bad_media_settings() {
+    #[rustfmt::skip]
+    let cases = [
+        ("public_ip = \"\"", "public_ip = \"media.example\"", "media.public_ip", "not an IP address"),
+        ("language = \"zh\"", "language = \"fr\"", "media.language", "\"zh\" or \"en\""),
+        ("rtp_timeout_secs = 60", "rtp_timeout_secs = 1", "media.rtp_timeout_secs", "at least 5"),
+        ("jitter_delay_frames = 2", "jitter_delay_frames = 0", "media.jitter_delay_frames", "between 1 and 10"),
+        ("shards = 0", "shards = 65", "media.shards", "at most 64"),
+    ];
+    for (from, to, key, msg) in cases {
+        edit_gives_one("hotline.toml", from, to, key, msg);
+    }
+}
+
+#[test]
+fn forward_needs_a_trunk_with_a_proxy_and_a_number() {
+    let forward =
+        |fwd: &str| format!("hangup_after_secs = 30\nforward = {fwd}\nanswer_after_ms = 0");
+    edit_gives_one(
+        "hotline.toml",
+        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        &forward("{ trunk = \"nope\", number = \"9000\" }"),
+        "numbers[0].forward.trunk",
+        "not a configured trunk",
+    );
+    edit_gives_one(
+        "hotline.toml",
+        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        &forward("{ trunk = \"carrier\", number = \"9000\" }"),
+        "numbers[0].forward.trunk",
+        "no outbound_proxy",
+    );
+    // With a proxy on the trunk, the same forward is fine.
+    let cfg = Cfg::edited(
+        "hotline.toml",
+        "# outbound_proxy = \"192.0.2.10:5060\"",
+        "outbound_proxy = \"127.0.0.1:5090\"",
+    );
+    cfg.replace(
+        "hotline.toml",
+        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        &forward("{ trunk = \"carrier\", number = \"9000\" }"),
+    );
+    let loaded = load(&cfg.main()).expect("loads");
+    let fwd = loaded.config.numbers[0].forward.clone().expect("forward");
+    assert_eq!(
+        (fwd.trunk.as_str(), fwd.number.as_str()),
+        ("carrier", "9000")
+    );
+    let cfg = Cfg::edited(
+        "hotline.toml",
+        "# outbound_proxy = \"192.0.2.10:5060\"",
+        "outbound_proxy = \"127.0.0.1:5090\"",
+    );
+    cfg.replace(
+        "hotline.toml",
+        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        &forward("{ trunk = \"carrier\", number = \"12a\" }"),
+    );
+    cfg.assert_one("hotline.toml", "numbers[0].forward.number", "digits only");
+}

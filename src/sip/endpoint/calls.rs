@@ -1,7 +1,7 @@
-//! Calls held by the endpoint until the call module exists (issue 5): an inbound call rings for
-//! the number's `answer_after_ms`, is answered with an SDP answer that holds the media
-//! inactive, and is hung up after `hangup_after_secs`; outbound calls are placed through a
-//! trunk. Here live the in-dialog requests (BYE, re-INVITE, UPDATE, INFO, REFER, NOTIFY),
+//! Calls as the endpoint holds them: an inbound call rings for the number's `answer_after_ms`,
+//! is answered with the SDP answer its [`super::SessionMedia`] gave, and is hung up after
+//! `hangup_after_secs` at the latest (until the call flows of issue 5); outbound calls are
+//! placed through a trunk. Here live the in-dialog requests (BYE, re-INVITE, UPDATE, INFO, REFER, NOTIFY),
 //! CANCEL of a ringing call, the 2xx/ACK handshake and the RFC 4028 session timer's actions.
 
 use std::collections::{BTreeSet, HashMap};

@@ -3,8 +3,9 @@
 //! REGISTER, INVITE admission (trunk ACL or digest, number lookup, overload), CANCEL, BYE and the
 //! other in-dialog requests, session timers, outbound REGISTER to carriers, OPTIONS pings and
 //! outbound calls. Events and the current time go in; messages to send and [`Event`]s come out.
-//! Until the call module exists (issue 5), an answered call is held by a placeholder that hangs
-//! up after the number's `hangup_after_secs`.
+//! SDP is answered by a [`SessionMedia`] (the call layer's, or held media in tests). Until the
+//! call flows exist (issue 5), an answered call is hung up after the number's
+//! `hangup_after_secs`.
 
 mod calls;
 #[cfg(test)]
