@@ -160,15 +160,53 @@ fn init_logging(format: LogFormat) {
 
 fn check_config(path: &Path) -> ExitCode {
     match config::load(path) {
-        Ok(loaded) => {
-            println!("{}", summary(&loaded.config, path));
-            ExitCode::SUCCESS
-        }
+        Ok(loaded) => match check_prompts(&loaded.config) {
+            Ok(line) => {
+                println!("{}\n  {line}", summary(&loaded.config, path));
+                ExitCode::SUCCESS
+            }
+            Err(problem) => {
+                eprintln!("{}: {problem}", path.display());
+                ExitCode::FAILURE
+            }
+        },
         Err(errors) => {
             eprintln!("{}: {errors}", path.display());
             ExitCode::FAILURE
         }
     }
+}
+
+/// The prompts callers will hear: every file loads, and every prompt of the manifest exists in
+/// the configured language.
+fn check_prompts(c: &Config) -> Result<String, String> {
+    use hotline::media::prompt::{Manifest, PromptLibrary};
+    let dir = &c.media.prompts_dir;
+    let lib = PromptLibrary::load(dir).map_err(|e| format!("media.prompts_dir: {e}"))?;
+    let manifest_path = dir.join("manifest.toml");
+    let manifest = Manifest::load(&manifest_path).map_err(|e| format!("media.prompts_dir: {e}"))?;
+    let lang = &c.media.language;
+    let missing: Vec<String> = lib
+        .missing(&manifest)
+        .into_iter()
+        .filter(|(l, _)| l == lang)
+        .map(|(_, n)| n)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "media.language: {} prompt(s) of {} are missing in {}/{lang}/: {}",
+            missing.len(),
+            manifest_path.display(),
+            dir.display(),
+            missing.join(", ")
+        ));
+    }
+    Ok(format!(
+        "prompts: {} ({}), languages {}",
+        lib.names(lang).len(),
+        lang,
+        lib.languages().join(", ")
+    ))
 }
 
 fn summary(c: &Config, path: &Path) -> String {

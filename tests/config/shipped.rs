@@ -119,6 +119,44 @@ fn check_config_accepts_the_good_config() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("configuration OK"), "{stdout}");
+    assert!(
+        stdout.contains("prompts: 70 (zh), languages en, zh"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_config_names_missing_prompts() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ivr-prompts");
+    let partial = tempfile::tempdir().unwrap();
+    std::fs::create_dir(partial.path().join("zh")).unwrap();
+    std::fs::copy(
+        shipped.join("manifest.toml"),
+        partial.path().join("manifest.toml"),
+    )
+    .unwrap();
+    for name in std::fs::read_dir(shipped.join("zh")).unwrap() {
+        let name = name.unwrap().file_name();
+        if name != "beep.wav" && name != "goodbye.wav" {
+            std::fs::copy(
+                shipped.join("zh").join(&name),
+                partial.path().join("zh").join(&name),
+            )
+            .unwrap();
+        }
+    }
+    let cfg = Cfg::edited(
+        "hotline.toml",
+        "prompts_dir = \"ivr-prompts\"",
+        &format!("prompts_dir = {:?}", partial.path().display().to_string()),
+    );
+    let out = cfg.check_config();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("media.language: 2 prompt(s)") && stderr.contains("beep, goodbye"),
+        "{stderr}"
+    );
 }
 
 // ----- three mistakes in three files ------------------------------------------------------------
