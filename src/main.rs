@@ -354,6 +354,7 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         },
         hotline::call::CallsDeps {
             sip: sip.clone(),
+            store: Some(store.clone()),
             engine: media.engine.clone(),
             prompts: media.prompts,
             recorder: Some(media.recorder.clone()),

@@ -10,6 +10,7 @@
 //! loop with call flows, queues and agents.
 
 pub mod media;
+mod records;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -90,6 +91,8 @@ struct CallState {
 /// The parts the call task works with.
 pub struct CallsDeps {
     pub sip: SipHandle,
+    /// Where call records go (none: not written).
+    pub store: Option<crate::cases::store::Store>,
     pub engine: MediaEngine,
     pub prompts: PromptLibrary,
     pub recorder: Option<Recorder>,
@@ -107,6 +110,7 @@ struct Calls {
     recorder: Option<Recorder>,
     calls: HashMap<String, CallState>,
     by_stream: HashMap<StreamId, String>,
+    records: records::CallRecords,
     cmd: mpsc::UnboundedSender<Cmd>,
 }
 
@@ -115,6 +119,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let CallsDeps {
         sip,
+        store,
         engine,
         prompts,
         recorder,
@@ -136,6 +141,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         recorder,
         calls: HashMap::new(),
         by_stream: HashMap::new(),
+        records: records::CallRecords::new(store),
         cmd: tx.clone(),
     };
     tokio::spawn(async move {
@@ -168,8 +174,12 @@ impl Calls {
                 number,
                 link,
                 outbound,
-                ..
+                params,
             } => {
+                if self.calls.get(&call_id).is_some_and(|c| c.started) {
+                    self.renegotiated(&call_id, params.direction.sends());
+                    return;
+                }
                 self.by_stream.insert(stream, call_id.clone());
                 let st = self.calls.entry(call_id.clone()).or_default();
                 st.stream = Some(stream);
@@ -191,11 +201,26 @@ impl Calls {
 
     fn on_sip(&mut self, ev: SipEvent) {
         match ev {
+            SipEvent::CallOffered {
+                call_id,
+                number,
+                caller,
+                trunk,
+                ..
+            } => {
+                let queue = self.numbers.get(&number).map(|n| n.queue.clone());
+                self.records
+                    .offered(&call_id, &caller, &number, trunk, queue);
+            }
             SipEvent::CallAnswered { call_id } => {
+                self.records.answered(&call_id);
                 self.calls.entry(call_id.clone()).or_default().answered = true;
                 self.maybe_start(&call_id);
             }
-            SipEvent::CallEnded { call_id, .. } => self.end(&call_id),
+            SipEvent::CallEnded { call_id, cause } => {
+                self.records.ended(&call_id, &cause);
+                self.end(&call_id);
+            }
             SipEvent::Dtmf { call_id, digit } => {
                 if let Some(d) = Digit::from_char(digit) {
                     self.on_digit(&call_id, d);
@@ -339,12 +364,40 @@ impl Calls {
         self.play(stream, playlist, "greeting");
     }
 
+    /// A re-INVITE of a bridged leg: on hold (we may not send to it) its partner hears music on
+    /// hold; taken off hold, the two are bridged again.
+    fn renegotiated(&mut self, call_id: &str, sends: bool) {
+        let Some(st) = self.calls.get(call_id) else {
+            return;
+        };
+        let (Some(stream), Some(partner)) = (st.stream, st.partner.clone()) else {
+            return;
+        };
+        let Some(other) = self
+            .calls
+            .get(&partner)
+            .filter(|p| p.started)
+            .and_then(|p| p.stream)
+        else {
+            return;
+        };
+        if sends {
+            if let Err(e) = self.engine.bridge(stream, other) {
+                tracing::error!(error = %e, "cannot bridge again after hold");
+            }
+        } else {
+            tracing::info!(%call_id, "leg on hold; music on hold for the other side");
+            self.play(other, hold_music(), "music on hold");
+        }
+    }
+
     fn record(&mut self, call_id: &str, stream: StreamId) {
         if !self.cfg.record {
             return;
         }
         let Some(rec) = &self.recorder else { return };
         let sink = rec.open(call_id, 2, chrono::Utc::now());
+        self.records.recording(call_id, sink.path());
         if let Some(st) = self.calls.get_mut(call_id) {
             st.recording = Some(sink.path().to_path_buf());
         }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::sipp::Sipp;
-use crate::support::{free_port, Config, Server};
+use crate::support::{free_port, wait_for, Config, Server};
 
 /// An even free port (SIPp's RTP; its RTCP would be the next one).
 fn even_free_port() -> u16 {
@@ -177,6 +177,21 @@ fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
     };
     assert!(rms(0) > 300.0, "caller channel is silent (rms {})", rms(0));
     assert!(rms(1) > 300.0, "right channel is silent (rms {})", rms(1));
+
+    // The call record: offered to 12345 from SIPp's number, answered, ended, with the path.
+    let record = wait_for(Duration::from_secs(10), "the call record", || {
+        let (code, body) = server.api("GET", "/api/v1/calls?disposition=answered", None);
+        assert_eq!(code, 200, "{body}");
+        body["items"].as_array()?.first().cloned()
+    });
+    assert_eq!(record["to_number"], "12345", "{record}");
+    assert_eq!(record["from_number"], "sipp", "{record}");
+    assert_eq!(record["trunk"], "carrier", "{record}");
+    assert_eq!(record["recording_path"], path.as_str(), "{record}");
+    assert!(
+        record["answered_at"].is_string() && record["ended_at"].is_string(),
+        "{record}"
+    );
 }
 
 /// A forwarded number: SIPp `uac_pcap` (PCMA + telephone-event) calls 19999, which the server
@@ -286,4 +301,44 @@ fn forwarded_call_is_bridged_transcoded_and_recorded() {
     // The digit was seen on the caller's leg even though the far end has no telephone-event.
     let pressed = server.wait_log("caller pressed a key", 1);
     assert_eq!(pressed[0]["digit"], "1");
+}
+
+/// The far end of a forwarded call puts it on hold and resumes it with re-INVITEs: the server
+/// answers recvonly then sendrecv, the caller hears music on hold meanwhile, and the bridge
+/// comes back.
+#[test]
+fn far_end_holds_and_resumes_a_forwarded_call() {
+    let uas_port = free_port([127, 0, 0, 1].into());
+    let cfg = Config::demo()
+        .trunk("carrier", "outbound_proxy", format!("127.0.0.1:{uas_port}"))
+        .add_number(
+            "19999",
+            &[("forward", {
+                let mut t = toml::Table::new();
+                t.insert("trunk".into(), "carrier".into());
+                t.insert("number".into(), "9000".into());
+                toml::Value::Table(t)
+            })],
+        );
+    let server = Server::start(cfg, [127, 0, 0, 1].into());
+    let callee = Sipp::new(&server.sip_target(), "uas_hold.xml")
+        .port(uas_port)
+        .args(&["-mp", &even_free_port().to_string(), "-mi", "127.0.0.1"])
+        .limit(Duration::from_secs(40))
+        .spawn();
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = Sipp::new(&server.sip_target(), "uac_pcap")
+        .with_pcaps(even_free_port())
+        .args(&["-s", "19999"])
+        .limit(Duration::from_secs(40))
+        .run();
+    assert_eq!(caller.code, 0, "caller SIPp failed: {}", caller.screen);
+    let callee = callee.wait();
+    assert_eq!(
+        callee.code, 0,
+        "callee SIPp failed: {}\n{}",
+        callee.screen, callee.errors
+    );
+    server.wait_log("leg on hold; music on hold for the other side", 1);
+    server.wait_log("recording finished", 1);
 }
