@@ -19,7 +19,10 @@
 # Figures per run: server cores (CPU time / wall time over the window) and % of a core per
 # call, RSS and (RSS_window − RSS_idle) / N in KiB per call, packets lost (and streams with
 # any loss), transit p50/p99 and added jitter (p99 − p50 of one-way transit through the
-# server), the generator's own cores, recordings found and their shortest length.
+# server; the histogram stops at 200 ms, so 200.000 means "200 ms or more"), the generator's
+# own cores, "sent % of due" (packets the generator managed to send in the window, of
+# 2 × N × 50/s × HOLD: below 100 the generator itself fell behind, the machine is saturated),
+# recordings found and their shortest length.
 #
 # Environment (all optional):
 #   CALLS="250 500 1000 1500 2000 2500"   concurrent calls, one run each, RUNS times
@@ -277,6 +280,10 @@ for line in open(sys.argv[1]):
         r.update(json.loads(gen))
     except ValueError:
         pass
+    try:
+        r["offered_pct"] = 100 * float(r["sent"]) / (2 * float(r["calls"]) * 50 * float(r["hold_s"]))
+    except (KeyError, ValueError, ZeroDivisionError):
+        pass
     rows.append(r)
 
 def num(r, k):
@@ -289,7 +296,7 @@ cols = [
     ("calls", "calls", "%d"), ("up", "up_at_start", "%d"),
     ("server cores", "server_cores", "%.3f"), ("% core/call", "pct_core_per_call", "%.4f"),
     ("RSS MiB", "rss_window_kb", "kib/1024"), ("KiB/call", "kib_per_call", "%.1f"),
-    ("lost", "lost", "%d"), ("loss %", "loss_pct", "%.4f"),
+    ("sent % of due", "offered_pct", "%.1f"), ("lost", "lost", "%d"), ("loss %", "loss_pct", "%.4f"),
     ("streams w/ loss", "streams_with_loss", "%d"),
     ("transit p50 ms", "transit_p50_ms", "%.3f"), ("p99 ms", "transit_p99_ms", "%.3f"),
     ("max ms", "transit_max_ms", "%.2f"), ("added jitter ms", "added_jitter_ms", "%.3f"),
