@@ -373,10 +373,11 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         database = store.kind(),
         "hotline serving"
     );
+    let calls_for_close = calls.clone();
     let app = api::router(
         AppState::new(store.clone(), c)
             .with_sip(sip.clone())
-            .with_calls(calls),
+            .with_calls(calls.clone()),
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -386,6 +387,10 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         Ok(Ok(n)) if n > 0 => tracing::info!(calls = n, "calls in progress hung up"),
         _ => {}
     }
+    // The calls just ended reach the call task; their records are written before the store
+    // closes.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    calls_for_close.close().await;
     // Recordings of the calls just ended are finished and their headers written.
     let (engine, recorder) = (media.engine, media.recorder);
     let _ = tokio::task::spawn_blocking(move || {

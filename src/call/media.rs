@@ -11,12 +11,15 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::media::engine::{MediaEngine, StreamId};
 use crate::media::sdp::{self, Direction, LocalMedia, MediaParams, G711};
-use crate::sip::endpoint::SessionMedia;
+use crate::sip::endpoint::{Refusal, SessionMedia};
 use crate::sip::message::Message;
 
-/// What the call layer hears about legs.
+/// What the call layer hears about legs, in order per leg.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LegEvent {
+    /// An outbound leg is being dialled for the call `link` (before its INVITE is sent, so
+    /// before anything else about it).
+    Dialing { call_id: String, link: String },
     /// Negotiated (inbound: when we answered the offer; outbound: when the answer came).
     Ready {
         call_id: String,
@@ -38,6 +41,23 @@ struct Leg {
     outbound: bool,
     /// An offer of ours waits for its answer.
     offered: bool,
+    /// What was negotiated last, and the last SDP we sent (a new one with different content
+    /// gets the next version, RFC 3264 §8).
+    negotiated: Option<MediaParams>,
+    sent: Vec<u8>,
+}
+
+impl Leg {
+    /// SDP from `local` with the version moved on if it differs from what we sent last.
+    fn stamp(&mut self, make: impl Fn(&LocalMedia) -> Vec<u8>) -> Vec<u8> {
+        let mut sdp = make(&self.local);
+        if !self.sent.is_empty() && sdp != self.sent {
+            self.local.version += 1;
+            sdp = make(&self.local);
+        }
+        self.sent = sdp.clone();
+        sdp
+    }
 }
 
 /// See the module documentation.
@@ -67,10 +87,10 @@ impl CallMedia {
         number: Option<String>,
         link: Option<String>,
         outbound: bool,
-    ) -> Result<&mut Leg, String> {
+    ) -> Result<&mut Leg, Refusal> {
         let stream = self.engine.allocate(near).map_err(|e| {
             tracing::warn!(%call_id, error = %e, "no RTP port for a call");
-            "Not Acceptable Here (no media port free)".to_string()
+            Refusal::Unavailable("Service Unavailable (no media port free)".into())
         })?;
         let local = LocalMedia {
             addr: self.public_ip,
@@ -91,11 +111,14 @@ impl CallMedia {
             link,
             outbound,
             offered: false,
+            negotiated: None,
+            sent: Vec::new(),
         }))
     }
 
-    fn ready(&self, call_id: &str, params: MediaParams) {
-        if let Some(leg) = self.legs.get(call_id) {
+    fn ready(&mut self, call_id: &str, params: MediaParams) {
+        if let Some(leg) = self.legs.get_mut(call_id) {
+            leg.negotiated = Some(params.clone());
             self.engine.configure(leg.stream, params.clone());
             let _ = self.events.send(LegEvent::Ready {
                 call_id: call_id.to_string(),
@@ -109,14 +132,21 @@ impl CallMedia {
     }
 
     /// Answers `msg`'s offer for the leg `call_id` (which exists).
-    fn answer_offer(&mut self, call_id: &str, msg: &Message) -> Result<Vec<u8>, String> {
+    fn answer_offer(&mut self, call_id: &str, msg: &Message) -> Result<Vec<u8>, Refusal> {
         let content_type = msg.header("Content-Type").unwrap_or("application/sdp");
         if !sdp::is_sdp(content_type) {
-            return Err("Not Acceptable Here (only application/sdp bodies)".into());
+            return Err(Refusal::NotAcceptable(
+                "Not Acceptable Here (only application/sdp bodies)".into(),
+            ));
         }
-        let leg = self.legs.get_mut(call_id).ok_or("no media for the call")?;
-        let (answer, params) = sdp::answer(&msg.body, &leg.local)
-            .map_err(|e| format!("Not Acceptable Here ({})", e.reason()))?;
+        let leg = self
+            .legs
+            .get_mut(call_id)
+            .ok_or_else(|| Refusal::NotAcceptable("no media for the call".into()))?;
+        let (_, params) = sdp::answer(&msg.body, &leg.local)
+            .map_err(|e| Refusal::NotAcceptable(format!("Not Acceptable Here ({})", e.reason())))?;
+        let body = msg.body.clone();
+        let answer = leg.stamp(|local| sdp::answer(&body, local).map(|a| a.0).unwrap_or_default());
         leg.offered = false;
         self.ready(call_id, params);
         Ok(answer)
@@ -139,12 +169,12 @@ impl SessionMedia for CallMedia {
         call_id: &str,
         number: &str,
         invite: &Message,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, Refusal> {
         let leg = self.allocate(call_id, None, Some(number.to_string()), None, false)?;
         if invite.body.is_empty() {
             // Late offer: ours goes in the 2xx, the answer comes in the ACK.
             leg.offered = true;
-            return Ok(sdp::offer(&leg.local));
+            return Ok(leg.stamp(sdp::offer));
         }
         let r = self.answer_offer(call_id, invite);
         if r.is_err() {
@@ -153,33 +183,52 @@ impl SessionMedia for CallMedia {
         r
     }
 
-    fn reoffer(&mut self, call_id: &str, request: &Message) -> Result<Vec<u8>, String> {
+    fn reoffer(&mut self, call_id: &str, request: &Message) -> Result<Vec<u8>, Refusal> {
         let Some(leg) = self.legs.get_mut(call_id) else {
-            return Err("Not Acceptable Here (no media for the call)".into());
+            return Err(Refusal::NotAcceptable(
+                "Not Acceptable Here (no media for the call)".into(),
+            ));
         };
-        leg.local.version += 1;
         if request.body.is_empty() {
             leg.offered = true;
-            return Ok(sdp::offer(&leg.local));
+            return Ok(leg.stamp(sdp::offer));
         }
         self.answer_offer(call_id, request)
     }
 
-    fn outbound_offer(&mut self, call_id: &str, link: Option<&str>) -> Result<Vec<u8>, String> {
+    fn outbound_offer(&mut self, call_id: &str, link: Option<&str>) -> Result<Vec<u8>, Refusal> {
         let near = link.and_then(|l| self.legs.get(l)).map(|l| l.stream);
         let leg = self.allocate(call_id, near, None, link.map(str::to_string), true)?;
         leg.offered = true;
-        Ok(sdp::offer(&leg.local))
+        let offer = leg.stamp(sdp::offer);
+        if let Some(link) = link {
+            let _ = self.events.send(LegEvent::Dialing {
+                call_id: call_id.to_string(),
+                link: link.to_string(),
+            });
+        }
+        Ok(offer)
     }
 
+    /// The session as negotiated (its codec, our direction), so a refresh changes nothing;
+    /// its answer is taken like any other.
     fn refresh_offer(&mut self, call_id: &str) -> Vec<u8> {
-        self.legs
-            .get(call_id)
-            .map(|l| sdp::offer(&l.local))
-            .unwrap_or_default()
+        let Some(leg) = self.legs.get_mut(call_id) else {
+            return Vec::new();
+        };
+        let current = leg.negotiated.as_ref().map(|n| (n.codec, n.direction));
+        leg.offered = true;
+        leg.stamp(move |local| {
+            let mut l = local.clone();
+            if let Some((codec, direction)) = current {
+                l.codecs = vec![codec];
+                l.direction = direction;
+            }
+            sdp::offer(&l)
+        })
     }
 
-    fn answer(&mut self, call_id: &str, message: &Message) -> Result<(), String> {
+    fn answer(&mut self, call_id: &str, message: &Message) -> Result<(), Refusal> {
         let Some(leg) = self.legs.get_mut(call_id) else {
             return Ok(());
         };
@@ -192,7 +241,7 @@ impl SessionMedia for CallMedia {
                 self.ready(call_id, params);
                 Ok(())
             }
-            Err(e) => Err(e.reason()),
+            Err(e) => Err(Refusal::NotAcceptable(e.reason())),
         }
     }
 

@@ -55,10 +55,8 @@ enum Cmd {
     View(String, oneshot::Sender<Option<CallMediaView>>),
     /// A forwarding call could not be placed.
     PlaceFailed(String),
-    Placed {
-        inbound: String,
-        outbound: String,
-    },
+    /// The server is stopping: finish the call records.
+    Close(oneshot::Sender<()>),
 }
 
 /// Talks to the call task; cheap to clone.
@@ -68,6 +66,15 @@ pub struct CallsHandle {
 }
 
 impl CallsHandle {
+    /// Finishes the call records of calls ended so far (at shutdown, after SIP has ended the
+    /// calls and before the case store closes).
+    pub async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Close(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
     /// The media view of a call in progress.
     pub async fn view(&self, call_id: &str) -> Option<CallMediaView> {
         let (tx, rx) = oneshot::channel();
@@ -84,6 +91,10 @@ struct CallState {
     partner: Option<String>,
     answered: bool,
     started: bool,
+    /// Forwarded: the caller waits for (or talks to) an outbound leg.
+    forwarding: bool,
+    /// This leg has put the call on hold (we may not send to it).
+    held: bool,
     digits: String,
     recording: Option<PathBuf>,
 }
@@ -157,7 +168,15 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Some(r) = recorder_events.recv() => calls.on_recorder(r),
-                Some(c) = rx.recv() => calls.on_cmd(c).await,
+                Some(c) = rx.recv() => {
+                    if matches!(c, Cmd::Close(_)) {
+                        // The calls SIP just ended come first.
+                        while let Ok(ev) = sip_events.try_recv() {
+                            calls.on_sip(ev);
+                        }
+                    }
+                    calls.on_cmd(c).await
+                }
                 else => break,
             }
         }
@@ -192,6 +211,19 @@ impl Calls {
                 }
                 self.maybe_start(&call_id);
             }
+            LegEvent::Dialing { call_id, link } => {
+                if !self.calls.contains_key(&link) {
+                    // The caller is gone already.
+                    self.hangup(&call_id);
+                    return;
+                }
+                let out = self.calls.entry(call_id.clone()).or_default();
+                out.outbound = true;
+                out.partner = Some(link.clone());
+                if let Some(inbound) = self.calls.get_mut(&link) {
+                    inbound.partner = Some(call_id);
+                }
+            }
             LegEvent::Gone { call_id, stream } => {
                 self.by_stream.remove(&stream);
                 self.end(&call_id);
@@ -213,7 +245,15 @@ impl Calls {
                     .offered(&call_id, &caller, &number, trunk, queue);
             }
             SipEvent::CallAnswered { call_id } => {
-                self.records.answered(&call_id);
+                // A forwarded call counts as answered when the far end answers.
+                let forwarded = self
+                    .calls
+                    .get(&call_id)
+                    .and_then(|c| c.number.as_ref())
+                    .is_some_and(|n| self.forward_of(Some(n)).is_some());
+                if !forwarded {
+                    self.records.answered(&call_id);
+                }
                 self.calls.entry(call_id.clone()).or_default().answered = true;
                 self.maybe_start(&call_id);
             }
@@ -281,16 +321,9 @@ impl Calls {
                 });
             }
             Cmd::PlaceFailed(inbound) => self.hangup(&inbound),
-            Cmd::Placed { inbound, outbound } => {
-                if self.calls.contains_key(&inbound) {
-                    self.calls.entry(outbound.clone()).or_default().partner = Some(inbound.clone());
-                    if let Some(st) = self.calls.get_mut(&inbound) {
-                        st.partner = Some(outbound);
-                    }
-                } else {
-                    // The caller hung up while we were dialling.
-                    self.hangup(&outbound);
-                }
+            Cmd::Close(done) => {
+                self.records.close().await;
+                let _ = done.send(());
             }
         }
     }
@@ -324,11 +357,15 @@ impl Calls {
                 self.hangup(call_id);
                 return;
             }
+            self.records.answered(&inbound);
             self.record(&inbound, caller);
             return;
         }
         let number = st.number.clone();
         if let Some(fwd) = self.forward_of(number.as_ref()) {
+            if let Some(st) = self.calls.get_mut(call_id) {
+                st.forwarding = true;
+            }
             self.play(stream, hold_music(), "music on hold");
             let (sip, tx, inbound) = (self.sip.clone(), self.cmd.clone(), call_id.to_string());
             tokio::spawn(async move {
@@ -336,9 +373,8 @@ impl Calls {
                     .place_linked_call(&fwd.trunk, &fwd.number, Some(&inbound))
                     .await
                 {
-                    Ok(Ok(outbound)) => {
-                        let _ = tx.send(Cmd::Placed { inbound, outbound });
-                    }
+                    // Linked through LegEvent::Dialing, before anything else about the leg.
+                    Ok(Ok(_)) => {}
                     Ok(Err(e)) => {
                         tracing::warn!(call_id = %inbound, error = %e, "cannot forward the call");
                         let _ = tx.send(Cmd::PlaceFailed(inbound));
@@ -364,30 +400,37 @@ impl Calls {
         self.play(stream, playlist, "greeting");
     }
 
-    /// A re-INVITE of a bridged leg: on hold (we may not send to it) its partner hears music on
-    /// hold; taken off hold, the two are bridged again.
+    /// A re-INVITE of a bridged leg: while either leg holds, the other hears music on hold;
+    /// when neither does, they are bridged again.
     fn renegotiated(&mut self, call_id: &str, sends: bool) {
-        let Some(st) = self.calls.get(call_id) else {
+        let Some(st) = self.calls.get_mut(call_id) else {
             return;
         };
+        st.held = !sends;
         let (Some(stream), Some(partner)) = (st.stream, st.partner.clone()) else {
             return;
         };
-        let Some(other) = self
+        let Some((other, other_held)) = self
             .calls
             .get(&partner)
             .filter(|p| p.started)
-            .and_then(|p| p.stream)
+            .and_then(|p| p.stream.map(|s| (s, p.held)))
         else {
             return;
         };
-        if sends {
-            if let Err(e) = self.engine.bridge(stream, other) {
-                tracing::error!(error = %e, "cannot bridge again after hold");
+        match (sends, other_held) {
+            (true, false) => {
+                if let Err(e) = self.engine.bridge(stream, other) {
+                    tracing::error!(error = %e, "cannot bridge again after hold");
+                }
             }
-        } else {
-            tracing::info!(%call_id, "leg on hold; music on hold for the other side");
-            self.play(other, hold_music(), "music on hold");
+            (true, true) => {
+                self.play(stream, hold_music(), "music on hold");
+            }
+            (false, _) => {
+                tracing::info!(%call_id, "leg on hold; music on hold for the other side");
+                self.play(other, hold_music(), "music on hold");
+            }
         }
     }
 
@@ -404,10 +447,17 @@ impl Calls {
         self.engine.record(stream, sink);
     }
 
-    fn play(&self, stream: StreamId, playlist: Playlist, what: &str) {
+    /// Plays `playlist`; false (logged) when a prompt of it is missing.
+    fn play(&self, stream: StreamId, playlist: Playlist, what: &str) -> bool {
         match Player::new(&self.prompts, &self.cfg.language, &playlist) {
-            Ok(p) => self.engine.play(stream, p),
-            Err(e) => tracing::warn!(error = %e, "cannot play the {what}"),
+            Ok(p) => {
+                self.engine.play(stream, p);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot play the {what}");
+                false
+            }
         }
     }
 
@@ -421,7 +471,7 @@ impl Calls {
                 let forwarded = self
                     .calls
                     .get(&call_id)
-                    .is_some_and(|c| c.outbound || c.partner.is_some());
+                    .is_some_and(|c| c.outbound || c.forwarding || c.partner.is_some());
                 if !forwarded {
                     self.play(ev.stream, hold_music(), "music on hold");
                 }
@@ -440,7 +490,7 @@ impl Calls {
         };
         st.digits.push(digit.as_char());
         tracing::info!(%call_id, digit = %digit, "caller pressed a key");
-        if st.outbound || st.partner.is_some() || !st.started {
+        if st.outbound || st.forwarding || st.partner.is_some() || !st.started {
             return;
         }
         let Some(stream) = st.stream else { return };
@@ -452,7 +502,10 @@ impl Calls {
             looped: false,
             barge_in: true,
         };
-        self.play(stream, playlist, "digit read-back");
+        if !self.play(stream, playlist, "digit read-back") {
+            // The greeting was cut short by the digit: never leave the caller in silence.
+            self.play(stream, hold_music(), "music on hold");
+        }
     }
 
     fn end(&mut self, call_id: &str) {

@@ -15,25 +15,39 @@ use crate::cases::store::Store;
 pub struct CallRecords {
     open: HashMap<String, CallRecord>,
     writer: Option<mpsc::UnboundedSender<CallRecord>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
+
+/// Attempts to write one record before giving up on it (logged).
+const WRITE_ATTEMPTS: u32 = 5;
 
 impl CallRecords {
     /// Records written to `store` (none when `None`: tests, a server without a case store).
     pub fn new(store: Option<Store>) -> CallRecords {
-        let writer = store.map(|store| {
-            let (tx, mut rx) = mpsc::unbounded_channel::<CallRecord>();
-            tokio::spawn(async move {
-                while let Some(rec) = rx.recv().await {
-                    if let Err(e) = store.save_call(&rec).await {
-                        tracing::error!(call_id = %rec.id, error = %e, "call record not written");
+        let (writer, task) = match store {
+            Some(store) => {
+                let (tx, mut rx) = mpsc::unbounded_channel::<CallRecord>();
+                let task = tokio::spawn(async move {
+                    while let Some(rec) = rx.recv().await {
+                        write_with_retry(&store, &rec).await;
                     }
-                }
-            });
-            tx
-        });
+                });
+                (Some(tx), Some(task))
+            }
+            None => (None, None),
+        };
         CallRecords {
             open: HashMap::new(),
             writer,
+            task,
+        }
+    }
+
+    /// Writes everything queued so far and stops the writer (at shutdown).
+    pub async fn close(&mut self) {
+        self.writer = None;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
         }
     }
 
@@ -104,5 +118,22 @@ impl CallRecords {
         r.disposition_detail = Some(cause.into());
         self.write(call_id);
         self.open.remove(call_id);
+    }
+}
+
+/// A record is written, or retried with growing pauses (a busy database, a dropped connection)
+/// before the failure is logged.
+async fn write_with_retry(store: &Store, rec: &CallRecord) {
+    for attempt in 1..=WRITE_ATTEMPTS {
+        match store.save_call(rec).await {
+            Ok(()) => return,
+            Err(e) if attempt == WRITE_ATTEMPTS => {
+                tracing::error!(call_id = %rec.id, error = %e, "call record not written");
+            }
+            Err(e) => {
+                tracing::warn!(call_id = %rec.id, error = %e, attempt, "call record write failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            }
+        }
     }
 }

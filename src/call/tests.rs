@@ -8,7 +8,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use super::media::{CallMedia, LegEvent};
 use crate::media::engine::{MediaConfig, MediaEngine};
 use crate::media::sdp::{Direction, G711};
-use crate::sip::endpoint::SessionMedia;
+use crate::sip::endpoint::{Refusal, SessionMedia};
 use crate::sip::message::{parse_datagram, Message};
 
 fn engine(first: u16) -> MediaEngine {
@@ -101,6 +101,12 @@ async fn inbound_offer_hold_resume_and_end() {
         panic!()
     };
     assert_eq!(params.direction, Direction::RecvOnly);
+    // A session refresh while held offers the held session as it is.
+    let refresh = String::from_utf8(m.refresh_offer("c1")).unwrap();
+    assert!(
+        refresh.contains("RTP/AVP 8 101") && refresh.contains("a=recvonly"),
+        "{refresh}"
+    );
     let a = String::from_utf8(
         m.reoffer("c1", &request("INVITE", "c1", SIPP_OFFER))
             .unwrap(),
@@ -127,7 +133,10 @@ async fn no_common_codec_is_refused_and_frees_the_port() {
     let err = m
         .inbound_offer("c2", "12345", &request("INVITE", "c2", &g729))
         .unwrap_err();
-    assert!(err.starts_with("Not Acceptable Here"), "{err}");
+    assert!(
+        matches!(&err, Refusal::NotAcceptable(r) if r.starts_with("Not Acceptable Here")),
+        "{err}"
+    );
     assert!(matches!(rx.try_recv(), Ok(LegEvent::Gone { .. })));
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(e.stats().ports_in_use, 0);
@@ -138,7 +147,19 @@ async fn no_common_codec_is_refused_and_frees_the_port() {
             r
         })
         .unwrap_err();
-    assert!(err.contains("application/sdp"), "{err}");
+    assert!(err.to_string().contains("application/sdp"), "{err}");
+    // Every port taken: 503 (Unavailable), not 488, so a carrier may try another route.
+    tokio::time::sleep(Duration::from_millis(50)).await; // the refused ones are back
+    let mut held = Vec::new();
+    for i in 0..10 {
+        let id = format!("fill{i}");
+        held.push(m.inbound_offer(&id, "12345", &request("INVITE", &id, SIPP_OFFER)));
+    }
+    assert!(held.iter().all(Result::is_ok));
+    let full = m
+        .inbound_offer("c5", "12345", &request("INVITE", "c5", SIPP_OFFER))
+        .unwrap_err();
+    assert!(matches!(full, Refusal::Unavailable(_)), "{full}");
     e.shutdown();
 }
 
@@ -173,6 +194,13 @@ async fn late_offer_and_outbound_legs() {
     for i in 0..4 {
         let id = format!("out{i}");
         m.outbound_offer(&id, Some("c4")).unwrap();
+        assert_eq!(
+            ready(&mut rx),
+            LegEvent::Dialing {
+                call_id: id.clone(),
+                link: "c4".into()
+            }
+        );
         m.answer(&id, &request("ACK", &id, SIPP_OFFER)).unwrap();
         let LegEvent::Ready {
             stream,

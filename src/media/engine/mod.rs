@@ -8,6 +8,7 @@
 //! mix, record, send DTMF, release; and hears back [`MediaEvent`]s (digits, prompt finished,
 //! RTP timeout).
 
+mod batch;
 mod ports;
 mod rewrite;
 mod shard;
@@ -15,7 +16,7 @@ mod stream;
 mod tick;
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -148,6 +149,8 @@ pub struct EngineStats {
     pub ports_in_use: usize,
     pub ports_capacity: usize,
     pub shards: usize,
+    /// 20 ms ticks skipped because a shard fell behind (overload).
+    pub skipped_ticks: u64,
 }
 
 pub(crate) enum Command {
@@ -210,6 +213,7 @@ struct Inner {
     ports: Arc<Mutex<PortPool>>,
     shards: Vec<ShardHandle>,
     serial: AtomicU32,
+    skipped: Arc<AtomicU64>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
@@ -232,6 +236,7 @@ impl MediaEngine {
         }
         .min(64);
         let ports = Arc::new(Mutex::new(PortPool::new(cfg.ports.0, cfg.ports.1)));
+        let skipped = Arc::new(AtomicU64::new(0));
         let mut shards = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
         for index in 0..n {
@@ -244,8 +249,11 @@ impl MediaEngine {
                 poll,
                 rx,
                 events.clone(),
-                ports.clone(),
-                load.clone(),
+                shard::Shared {
+                    ports: ports.clone(),
+                    load: load.clone(),
+                    skipped: skipped.clone(),
+                },
                 shard::ShardConfig {
                     jitter: cfg.jitter,
                     rtp_timeout: cfg.rtp_timeout,
@@ -269,6 +277,7 @@ impl MediaEngine {
                 ports,
                 shards,
                 serial: AtomicU32::new(1),
+                skipped,
                 threads: Mutex::new(threads),
             }),
         })
@@ -278,11 +287,14 @@ impl MediaEngine {
         &self.inner.cfg
     }
 
-    fn send(&self, shard: u16, c: Command) {
-        if let Some(s) = self.inner.shards.get(usize::from(shard)) {
-            if s.tx.send(c).is_ok() {
+    /// Hands a command to a shard; false when the shard is gone.
+    fn send(&self, shard: u16, c: Command) -> bool {
+        match self.inner.shards.get(usize::from(shard)) {
+            Some(s) if s.tx.send(c).is_ok() => {
                 let _ = s.waker.wake();
+                true
             }
+            _ => false,
         }
     }
 
@@ -312,10 +324,17 @@ impl MediaEngine {
                         serial: self.inner.serial.fetch_add(1, Ordering::Relaxed),
                         port,
                     };
-                    self.inner.shards[usize::from(shard)]
-                        .load
-                        .fetch_add(1, Ordering::Relaxed);
-                    self.send(shard, Command::Open { id, rtp, rtcp });
+                    let load = &self.inner.shards[usize::from(shard)].load;
+                    load.fetch_add(1, Ordering::Relaxed);
+                    if !self.send(shard, Command::Open { id, rtp, rtcp }) {
+                        load.fetch_sub(1, Ordering::Relaxed);
+                        self.inner
+                            .ports
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .put(port);
+                        return Err(MediaError::Stopped);
+                    }
                     let ip = if cfg.public_ip.is_unspecified() {
                         IpAddr::from([127, 0, 0, 1])
                     } else {
@@ -448,6 +467,7 @@ impl MediaEngine {
             ports_in_use: ports.in_use(),
             ports_capacity: ports.capacity(),
             shards: self.inner.shards.len(),
+            skipped_ticks: self.inner.skipped.load(Ordering::Relaxed),
         }
     }
 

@@ -17,8 +17,10 @@ use crate::media::rtp::RtpHeader;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     None,
-    /// Frames made here (prompt, mix, DTMF we generate).
+    /// Frames made here (prompt, mix).
     Local,
+    /// RFC 4733 events we generate: the anchor stays at the event's start.
+    Event,
     /// Packets relayed from a source with this SSRC.
     Relay(u32),
 }
@@ -41,6 +43,8 @@ pub struct OutStream {
 
 /// Samples per second of every codec here.
 const RATE: u64 = 8000;
+/// A gap between two local frames longer than this is a pause, not jitter of our own clock.
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(45);
 
 impl OutStream {
     /// `ssrc`, first sequence number and first timestamp should be random (RFC 3550 §5.1).
@@ -77,7 +81,11 @@ impl OutStream {
 
     /// Header of a locally made frame of `samples` samples sent at `now`.
     pub fn local(&mut self, payload_type: u8, samples: u32, now: Instant) -> RtpHeader {
-        let switched = self.source != Source::Local;
+        // After a pause (hold, nowhere to send) the line continues by the time that passed.
+        let paused = self
+            .last
+            .is_some_and(|l| now.saturating_duration_since(l) > PAUSE);
+        let switched = self.source != Source::Local || paused;
         let ts = if switched {
             self.continued_ts(now)
         } else {
@@ -100,12 +108,14 @@ impl OutStream {
     /// every packet of one event carries the event's start). `start` says whether it begins a
     /// new event, whose timestamp then continues the stream.
     pub fn local_event(&mut self, payload_type: u8, start: bool, now: Instant) -> RtpHeader {
-        if start {
+        if start || self.source != Source::Event {
             self.ts = self.continued_ts(now);
+            // Anchored at the event's start: what follows the event continues after its
+            // whole duration, not after its first packet.
+            self.last = Some(now);
         }
-        self.source = Source::Local;
+        self.source = Source::Event;
         self.seq = self.seq.wrapping_add(1);
-        self.last = Some(now);
         RtpHeader {
             marker: start,
             payload_type,
@@ -247,5 +257,27 @@ mod tests {
         assert_eq!(a.timestamp, b.timestamp);
         assert!(a.marker && !b.marker);
         assert_eq!(b.seq, a.seq + 1);
+        // 100 ms of event (five packets), then audio again: it starts after the event.
+        for k in 3..=6 {
+            out.local_event(101, false, now + MS20 * k);
+        }
+        let c = out.local(0, 160, now + MS20 * 7);
+        assert!(c.marker);
+        assert_eq!(c.timestamp, a.timestamp.wrapping_add(6 * 160));
+        let r = out.relay(&hdr(9, 9, 9), 0, now + MS20 * 8);
+        assert_eq!(r.timestamp, c.timestamp.wrapping_add(160));
+    }
+
+    #[test]
+    fn a_pause_in_local_frames_is_a_switch() {
+        let now = Instant::now();
+        let mut out = OutStream::new(1, 0, 0);
+        let a = out.local(0, 160, now);
+        let b = out.local(0, 160, now + MS20);
+        assert!(!b.marker);
+        // Nothing sent for 2 s (the peer held us).
+        let c = out.local(0, 160, now + MS20 + Duration::from_secs(2));
+        assert!(c.marker);
+        assert_eq!(c.timestamp, a.timestamp.wrapping_add(160 + 16_000));
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token};
 
+use super::batch::{RecvBatch, BATCH};
 use super::stream::{
     encode, transcode, DtmfOut, Output, Received, Stream, FRAME_SAMPLES, MAX_PAYLOAD,
 };
@@ -29,6 +31,8 @@ pub const WAKE: Token = Token(usize::MAX);
 
 /// Ticks between housekeeping rounds (RTCP, RTP timeout): 200 ms.
 const HOUSEKEEPING_TICKS: u64 = 10;
+/// Datagrams read from one socket before the others get their turn.
+const READ_BUDGET: usize = 32;
 /// Length of one DTMF key press we send, and the pause after it.
 const DTMF_TONE: Duration = Duration::from_millis(100);
 const DTMF_GAP: Duration = Duration::from_millis(60);
@@ -47,7 +51,6 @@ struct Slot {
 
 /// Buffers reused for every packet.
 struct Scratch {
-    buf: [u8; 2048],
     out: [u8; 2048],
     pcm: [i16; MAX_PAYLOAD],
 }
@@ -59,13 +62,26 @@ pub struct Shard {
     events: tokio::sync::mpsc::UnboundedSender<MediaEvent>,
     ports: Arc<Mutex<PortPool>>,
     load: Arc<AtomicUsize>,
+    /// 20 ms ticks skipped after stalls (engine-wide counter).
+    skipped: Arc<std::sync::atomic::AtomicU64>,
     cfg: ShardConfig,
     slots: Vec<Option<Slot>>,
     free: Vec<usize>,
     by_serial: HashMap<u32, usize>,
     scratch: Box<Scratch>,
+    /// Datagrams being read (taken while they are handled).
+    batch: Option<Box<RecvBatch>>,
     ticks: u64,
     seed: u64,
+}
+
+/// What a shard shares with the engine handle.
+pub struct Shared {
+    pub ports: Arc<Mutex<PortPool>>,
+    /// Streams on this shard.
+    pub load: Arc<AtomicUsize>,
+    /// Ticks skipped, engine-wide.
+    pub skipped: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Shard {
@@ -74,10 +90,14 @@ impl Shard {
         poll: Poll,
         rx: mpsc::Receiver<Command>,
         events: tokio::sync::mpsc::UnboundedSender<MediaEvent>,
-        ports: Arc<Mutex<PortPool>>,
-        load: Arc<AtomicUsize>,
+        shared: Shared,
         cfg: ShardConfig,
     ) -> Shard {
+        let Shared {
+            ports,
+            load,
+            skipped,
+        } = shared;
         Shard {
             index,
             poll,
@@ -85,12 +105,13 @@ impl Shard {
             events,
             ports,
             load,
+            skipped,
             cfg,
             slots: Vec::new(),
             free: Vec::new(),
             by_serial: HashMap::new(),
+            batch: Some(Box::default()),
             scratch: Box::new(Scratch {
-                buf: [0; 2048],
                 out: [0; 2048],
                 pcm: [0; MAX_PAYLOAD],
             }),
@@ -102,8 +123,15 @@ impl Shard {
     pub fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut ticker = Ticker::new(Instant::now());
+        // Sockets that still had datagrams queued when their read budget ran out.
+        let mut backlog: Vec<usize> = Vec::new();
+        let mut last_warn: Option<Instant> = None;
         loop {
-            let timeout = ticker.deadline().saturating_duration_since(Instant::now());
+            let timeout = if backlog.is_empty() {
+                ticker.deadline().saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != ErrorKind::Interrupted {
                     tracing::error!(shard = self.index, error = %e, "media poll failed");
@@ -111,27 +139,62 @@ impl Shard {
                 }
                 continue;
             }
-            for ev in events.iter() {
-                match ev.token() {
-                    WAKE => {
-                        if !self.commands() {
-                            self.close_all();
-                            return;
+            let mut stop = false;
+            let work = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                for ev in events.iter() {
+                    match ev.token() {
+                        WAKE => {
+                            if !self.commands() {
+                                stop = true;
+                                return;
+                            }
                         }
-                    }
-                    Token(t) => {
-                        if t & 1 == 0 {
-                            self.read_rtp(t >> 1);
-                        } else {
-                            self.read_rtcp(t >> 1);
-                        }
+                        Token(t) => self.read(t, &mut backlog),
                     }
                 }
+                for t in std::mem::take(&mut backlog) {
+                    self.read(t, &mut backlog);
+                }
+                let now = Instant::now();
+                let skipped = ticker.skipped;
+                for at in ticker.due(now) {
+                    self.tick(at);
+                }
+                if ticker.skipped > skipped {
+                    // The shard fell more than 5 frames behind: prompts jumped and recordings
+                    // lost that stretch. Counted, and said (at most every 10 s).
+                    let lost = ticker.skipped - skipped;
+                    self.skipped.fetch_add(lost, Ordering::Relaxed);
+                    if last_warn
+                        .is_none_or(|t: Instant| now.duration_since(t) > Duration::from_secs(10))
+                    {
+                        last_warn = Some(now);
+                        tracing::warn!(
+                            shard = self.index,
+                            frames = lost,
+                            "media shard overloaded: 20 ms ticks skipped (audio lost in recordings and prompts)"
+                        );
+                    }
+                }
+            }));
+            if work.is_err() {
+                // A bug must not silence every call on the shard: what hit it is lost, the
+                // loop goes on.
+                tracing::error!(shard = self.index, "media shard panicked; continuing");
             }
-            let now = Instant::now();
-            for at in ticker.due(now) {
-                self.tick(at);
+            if stop {
+                self.close_all();
+                return;
             }
+        }
+    }
+
+    /// Reads a socket (token: slot × 2, + 1 for RTCP) up to its budget; if datagrams are
+    /// still queued it goes on the backlog (the poll is edge-triggered: no new event comes).
+    fn read(&mut self, token: usize, backlog: &mut Vec<usize>) {
+        let more = self.read_socket(token >> 1, token & 1 == 1);
+        if more {
+            backlog.push(token);
         }
     }
 
@@ -163,7 +226,7 @@ impl Shard {
             Command::Configure { id, params } => {
                 if let Some(i) = self.slot_of(id) {
                     if let Some(s) = self.stream(i) {
-                        s.configure(params);
+                        s.configure(params, Instant::now());
                     }
                 }
             }
@@ -414,29 +477,62 @@ impl Shard {
         }
     }
 
-    fn read_rtp(&mut self, i: usize) {
-        loop {
-            let Some(slot) = self.slots.get_mut(i).and_then(Option::as_mut) else {
-                return;
+    /// Reads one socket of slot `i` in batches; returns true when the budget ran out with
+    /// datagrams possibly left.
+    fn read_socket(&mut self, i: usize, rtcp: bool) -> bool {
+        let mut batch = self.batch.take().unwrap_or_default();
+        let mut read = 0;
+        let mut errors = 0;
+        let more = loop {
+            let Some(slot) = self.slots.get(i).and_then(Option::as_ref) else {
+                break false;
             };
-            let (n, src) = match slot.rtp.recv_from(&mut self.scratch.buf) {
-                Ok(r) => r,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                // ICMP port unreachable from an earlier send, and the like.
-                Err(_) => continue,
+            let fd = if rtcp {
+                slot.rtcp.as_raw_fd()
+            } else {
+                slot.rtp.as_raw_fd()
             };
-            self.on_rtp(i, n, src);
-        }
+            let n = match batch.recv(fd) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break false,
+                // ICMP port unreachable from an earlier send, EINTR and the like: try again,
+                // but not forever.
+                Err(_) => {
+                    errors += 1;
+                    if errors > 4 {
+                        break false;
+                    }
+                    continue;
+                }
+            };
+            for k in 0..n {
+                if let Some((data, src)) = batch.get(k) {
+                    if rtcp {
+                        self.on_rtcp(i, data, src);
+                    } else {
+                        self.on_rtp(i, data, src);
+                    }
+                }
+            }
+            read += n;
+            if n < BATCH {
+                break false; // drained: no need to be told EAGAIN
+            }
+            if read >= READ_BUDGET {
+                break true;
+            }
+        };
+        self.batch = Some(batch);
+        more
     }
 
-    fn on_rtp(&mut self, i: usize, n: usize, src: SocketAddr) {
+    fn on_rtp(&mut self, i: usize, data: &[u8], src: SocketAddr) {
         let now = Instant::now();
-        let Scratch { buf, out, pcm } = &mut *self.scratch;
+        let Scratch { out, pcm, .. } = &mut *self.scratch;
         let Some(slot) = self.slots[i].as_mut() else {
             return;
         };
-        let received = slot.s.receive(&buf[..n], src, now, pcm);
+        let received = slot.s.receive(data, src, now, pcm);
         let forward = slot.s.forward_to;
         let id = slot.s.id;
         let (header, payload, codec, started) = match received {
@@ -465,27 +561,16 @@ impl Shard {
         }
     }
 
-    fn read_rtcp(&mut self, i: usize) {
-        loop {
-            let Some(slot) = self.slots.get_mut(i).and_then(Option::as_mut) else {
-                return;
-            };
-            let (n, src) = match slot.rtcp.recv_from(&mut self.scratch.buf) {
-                Ok(r) => r,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(_) => continue,
-            };
-            if slot.s.media.is_none() {
-                continue;
-            }
-            match slot.s.rtcp_latched {
-                Some(a) if a != src => continue,
-                Some(_) => {}
-                None => slot.s.rtcp_latched = Some(src),
-            }
-            if let Ok(parsed) = rtcp::parse(&self.scratch.buf[..n]) {
-                slot.s.rtcp.on_rtcp(&parsed, Instant::now(), ntp_now());
-            }
+    fn on_rtcp(&mut self, i: usize, data: &[u8], src: SocketAddr) {
+        let Some(slot) = self.slots.get_mut(i).and_then(Option::as_mut) else {
+            return;
+        };
+        if slot.s.media.is_none() || slot.s.rtcp_latched.is_some_and(|a| a != src) {
+            return;
+        }
+        if let Ok(parsed) = rtcp::parse(data) {
+            slot.s.rtcp_latched = Some(src);
+            slot.s.rtcp.on_rtcp(&parsed, Instant::now(), ntp_now());
         }
     }
 
@@ -536,7 +621,7 @@ impl Shard {
                 finished = !p.next_frame(&mut s.frame_out);
                 s.frame_out_valid = !finished;
             }
-            if s.dtmf_out.is_some() {
+            if s.dtmf_out.is_some() && s.sends() {
                 send_dtmf(slot, at, &mut self.scratch.out);
             } else if slot.s.frame_out_valid && slot.s.sends() {
                 let s = &mut slot.s;
@@ -579,13 +664,10 @@ impl Shard {
             let s = &mut slot.s;
             s.dtmf.handle_timeout(now);
             while s.dtmf.poll_event().is_some() {}
-            let Some(media) = s.media.as_ref() else {
+            if s.media.is_none() {
                 continue;
-            };
-            if media.direction.receives()
-                && !s.timeout_reported
-                && now.saturating_duration_since(s.last_rx.unwrap_or(s.started)) > timeout
-            {
+            }
+            if s.rtp_timed_out(now, timeout) {
                 s.timeout_reported = true;
                 timed_out.push(s.id);
             }

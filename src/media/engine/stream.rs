@@ -67,6 +67,8 @@ pub struct Stream {
     /// The remote source's SSRC and reception statistics.
     pub rx: Option<(u32, ReceiverStats)>,
     pub started: Instant,
+    /// When the current negotiation took effect (the RTP timeout counts from here).
+    pub rx_baseline: Instant,
     pub last_rx: Option<Instant>,
     pub counters: Counters,
     pub dtmf: DtmfReceiver,
@@ -117,6 +119,7 @@ impl Stream {
             rtcp_latched: None,
             rx: None,
             started: now,
+            rx_baseline: now,
             last_rx: None,
             counters: Counters::default(),
             dtmf: DtmfReceiver::default(),
@@ -138,10 +141,27 @@ impl Stream {
 
     /// New negotiated parameters (answer, re-INVITE): the latch is released so that a peer
     /// that moved is followed.
-    pub fn configure(&mut self, params: MediaParams) {
+    pub fn configure(&mut self, params: MediaParams, now: Instant) {
         self.latched = None;
         self.rtcp_latched = None;
         self.media = Some(params);
+        // The RTP timeout counts from now: a call resumed after a long hold, or answered after
+        // a long ring, is not dropped before the peer's first packet.
+        self.rx_baseline = now;
+        self.timeout_reported = false;
+    }
+
+    /// No RTP for longer than `timeout` on a stream that sends and receives (a held stream
+    /// may be silent for as long as the hold lasts).
+    pub fn rtp_timed_out(&self, now: Instant, timeout: std::time::Duration) -> bool {
+        let Some(m) = &self.media else { return false };
+        m.direction == crate::media::sdp::Direction::SendRecv
+            && !self.timeout_reported
+            && now.saturating_duration_since(
+                self.last_rx
+                    .unwrap_or(self.rx_baseline)
+                    .max(self.rx_baseline),
+            ) > timeout
     }
 
     /// Where RTP goes: the latched source, else the address from SDP.
@@ -150,13 +170,17 @@ impl Stream {
             .or_else(|| self.media.as_ref().and_then(|m| m.remote_rtp))
     }
 
+    /// Where RTCP goes: where the peer's RTCP comes from; else, while RTP comes from where SDP
+    /// said, the SDP's RTCP address (`a=rtcp` or port + 1); else (NAT) next to the latched
+    /// RTP source.
     pub fn rtcp_destination(&self) -> Option<SocketAddr> {
-        self.rtcp_latched
-            .or_else(|| {
-                self.latched
-                    .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1)))
-            })
-            .or_else(|| self.media.as_ref().and_then(|m| m.remote_rtcp))
+        let sdp = self.media.as_ref();
+        self.rtcp_latched.or_else(|| match self.latched {
+            Some(a) if Some(a) != sdp.and_then(|m| m.remote_rtp) => {
+                Some(SocketAddr::new(a.ip(), a.port().wrapping_add(1)))
+            }
+            _ => sdp.and_then(|m| m.remote_rtcp),
+        })
     }
 
     /// Whether we may send now (negotiated, has a destination, direction allows).
@@ -185,25 +209,27 @@ impl Stream {
         now: Instant,
         scratch: &mut [i16; MAX_PAYLOAD],
     ) -> Received<'a> {
-        match self.latched {
-            Some(a) if a != src => {
-                self.counters.rx_foreign += 1;
-                return Received::Drop;
-            }
-            Some(_) => {}
-            None => {
-                // Symmetric RTP: the first source is where the peer really is (NAT).
-                if self.media.is_none() {
-                    self.counters.rx_foreign += 1;
-                    return Received::Drop;
-                }
-                self.latched = Some(src);
-            }
+        if self.media.is_none() || self.latched.is_some_and(|a| a != src) {
+            self.counters.rx_foreign += 1;
+            return Received::Drop;
         }
         let Ok((header, payload)) = RtpPacket::parse(data) else {
             self.counters.rx_malformed += 1;
             return Received::Drop;
         };
+        if self.latched.is_none() {
+            // Symmetric RTP: the peer is where its first valid packet of a negotiated payload
+            // type came from (NAT); a stray or malformed datagram does not capture the stream.
+            let pt = header.payload_type;
+            let ours = pt == g711::PAYLOAD_TYPE_PCMU
+                || pt == g711::PAYLOAD_TYPE_PCMA
+                || Some(pt) == self.dtmf_pt();
+            if !ours {
+                self.counters.rx_other += 1;
+                return Received::Drop;
+            }
+            self.latched = Some(src);
+        }
         self.counters.rx_packets += 1;
         self.counters.rx_octets += payload.len() as u64;
         self.last_rx = Some(now);

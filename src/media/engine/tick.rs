@@ -33,7 +33,11 @@ impl Ticker {
 
     /// When the next tick is due.
     pub fn deadline(&self) -> Instant {
-        self.start + FRAME * self.next as u32
+        self.at(self.next)
+    }
+
+    fn at(&self, k: u64) -> Instant {
+        self.start + Duration::from_nanos(k.saturating_mul(FRAME.as_nanos() as u64))
     }
 
     /// The ticks due at `now`, oldest first, each with its scheduled time; moves the grid
@@ -50,7 +54,8 @@ impl Ticker {
         let first = self.next;
         self.next += count;
         let start = self.start;
-        (first..first + count).map(move |k| start + FRAME * k as u32)
+        let frame = FRAME.as_nanos() as u64;
+        (first..first + count).map(move |k| start + Duration::from_nanos(k * frame))
     }
 }
 

@@ -217,7 +217,8 @@ impl JitterBuffer {
         };
         let len = samples.len() as i64;
         if off + len <= cap {
-            if (0..samples.len()).all(|i| self.present[self.slot(off as usize + i)]) {
+            let [a, b] = self.spans(off as usize, samples.len());
+            if self.present[a.clone()].iter().all(|&p| p) && self.present[b].iter().all(|&p| p) {
                 self.stats.duplicates += 1;
                 return Push::Duplicate;
             }
@@ -250,19 +251,27 @@ impl JitterBuffer {
             return Pop::Silence;
         }
         let ahead = ts_diff(self.end_ts, self.play_ts);
+        // Whole spans at a time (the ring wraps at most once inside a frame): copy what is
+        // there, then patch the samples that never came.
         let mut received = 0;
-        for i in 0..self.frame {
-            let slot = self.slot(i);
-            let sample = if self.present[slot] {
-                self.present[slot] = false;
-                received += 1;
-                self.ring[slot]
-            } else {
-                self.last_frame[i] / 2
-            };
-            if let Some(o) = out.get_mut(i) {
-                *o = sample;
+        let mut at = 0;
+        for span in self.spans(0, self.frame) {
+            let len = span.len();
+            let got = self.present[span.clone()].iter().filter(|&&p| p).count();
+            received += got;
+            let end = (at + len).min(n);
+            if at < end {
+                out[at..end].copy_from_slice(&self.ring[span.start..span.start + (end - at)]);
+                if got < len {
+                    for (k, o) in out[at..end].iter_mut().enumerate() {
+                        if !self.present[span.start + k] {
+                            *o = self.last_frame[at + k] / 2;
+                        }
+                    }
+                }
             }
+            self.present[span].fill(false);
+            at += len;
         }
         if received < self.frame && ahead <= self.frame as i64 {
             self.starved = true;
@@ -317,9 +326,12 @@ impl JitterBuffer {
         (ts_diff(self.end_ts, self.play_ts).max(0) as usize) / self.frame
     }
 
-    /// Ring index of the sample `off` samples after the playout point (`off < cap`).
-    fn slot(&self, off: usize) -> usize {
-        (self.play_idx + off) % self.cap
+    /// The ring ranges holding `len` samples from `off` samples after the playout point
+    /// (`off + len <= cap`): one range, and a second when they wrap (else empty).
+    fn spans(&self, off: usize, len: usize) -> [std::ops::Range<usize>; 2] {
+        let start = (self.play_idx + off) % self.cap;
+        let first = len.min(self.cap - start);
+        [start..start + first, 0..len - first]
     }
 
     /// Restarts the buffer at this packet: it plays after the playout delay (less if the
@@ -339,10 +351,12 @@ impl JitterBuffer {
     /// Stores `samples`, whose first sample is `off` samples after the playout point and has
     /// timestamp `ts`; `off + samples.len()` must not exceed the capacity.
     fn write(&mut self, off: usize, ts: u32, samples: &[i16]) {
-        for (i, &s) in samples.iter().enumerate() {
-            let slot = self.slot(off + i);
-            self.ring[slot] = s;
-            self.present[slot] = true;
+        let mut at = 0;
+        for span in self.spans(off, samples.len()) {
+            let len = span.len();
+            self.ring[span.clone()].copy_from_slice(&samples[at..at + len]);
+            self.present[span].fill(true);
+            at += len;
         }
         let end = ts.wrapping_add(samples.len() as u32);
         if ts_diff(end, self.end_ts) > 0 {
@@ -355,9 +369,8 @@ impl JitterBuffer {
         if n >= self.cap {
             self.present.fill(false);
         } else {
-            for i in 0..n {
-                let slot = self.slot(i);
-                self.present[slot] = false;
+            for span in self.spans(0, n) {
+                self.present[span].fill(false);
             }
         }
         self.play_ts = self.play_ts.wrapping_add(n as u32);

@@ -161,6 +161,11 @@ impl Endpoint {
             Err(e) => {
                 self.media.ended(&call_id);
                 self.respond(&key, &invite, 400, Some(&format!("Bad Request ({e})")), now);
+                // It was offered (CallOffered went out): it must end with a cause too.
+                self.events.push_back(Event::CallEnded {
+                    call_id,
+                    cause: "failed: 400".into(),
+                });
                 return;
             }
         };
@@ -407,7 +412,8 @@ impl Endpoint {
                 } else {
                     match self.media.reoffer(&call_id, &req) {
                         Ok(a) => (200, a),
-                        Err(_) => (488, Vec::new()),
+                        Err(super::Refusal::NotAcceptable(_)) => (488, Vec::new()),
+                        Err(super::Refusal::Unavailable(_)) => (503, Vec::new()),
                     }
                 }
             }
@@ -524,7 +530,13 @@ impl Endpoint {
         if sent.method() == Some(&Method::Invite) && initial {
             self.outbound_invite_response(&call_id, &sent, &res, dialog, now);
         } else if sent.method() == Some(&Method::Invite) && (200..300).contains(&code) {
-            // The 2xx to our re-INVITE (a session refresh) needs its ACK at once.
+            // The 2xx to our re-INVITE (a session refresh) needs its ACK at once, and its
+            // answer goes to the media side.
+            if !res.body.is_empty() {
+                if let Err(reason) = self.media.answer(&call_id, &res) {
+                    tracing::info!(%call_id, %reason, "unusable SDP answer to a refresh");
+                }
+            }
             if let (Some(id), Some(peer)) = (dialog, self.calls.by_id.get(&call_id).map(|c| c.peer))
             {
                 let seq = sent.cseq().map(|c| c.seq).unwrap_or(0);
@@ -608,6 +620,12 @@ pub(super) fn info_digit(req: &Message) -> Result<Option<char>, ()> {
         .header("Content-Type")
         .and_then(|c| c.split(';').next())
         .map(|c| c.trim().to_ascii_lowercase());
+    if !matches!(
+        ct.as_deref(),
+        Some("application/dtmf-relay") | Some("application/dtmf")
+    ) {
+        return Ok(None);
+    }
     let body = std::str::from_utf8(&req.body).map_err(|_| ())?;
     let signal = match ct.as_deref() {
         Some("application/dtmf-relay") => body
@@ -630,6 +648,8 @@ pub(super) fn info_digit(req: &Message) -> Result<Option<char>, ()> {
             Ok(10) => Ok(Some('*')),
             Ok(11) => Ok(Some('#')),
             Ok(n @ 12..=15) => Ok(Some((b'A' + n - 12) as char)),
+            // 16 is a hook flash: nothing to act on.
+            Ok(16) => Ok(None),
             _ => Err(()),
         },
     }

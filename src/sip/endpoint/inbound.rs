@@ -193,8 +193,14 @@ impl Endpoint {
         let call_id = msg.call_id().unwrap_or_default().to_string();
         let answer = match self.media.inbound_offer(&call_id, &number, &msg) {
             Ok(a) => a,
-            Err(reason) => {
+            Err(super::Refusal::NotAcceptable(reason)) => {
                 let res = Message::response_to(&msg, 488, Some(&reason));
+                self.refuse_invite(&key, &msg, res, Some(number), now);
+                return;
+            }
+            Err(super::Refusal::Unavailable(reason)) => {
+                let mut res = Message::response_to(&msg, 503, Some(&reason));
+                res.push_header("Retry-After", self.cfg.sip.retry_after_secs.to_string());
                 self.refuse_invite(&key, &msg, res, Some(number), now);
                 return;
             }

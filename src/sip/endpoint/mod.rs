@@ -35,7 +35,7 @@ use super::trunk::{Health, Trunks};
 use crate::config::{Number, SipConfig, Trunk};
 
 pub use calls::CallInfo;
-pub use media::{HeldMedia, SessionMedia};
+pub use media::{HeldMedia, Refusal, SessionMedia};
 
 /// What the endpoint needs from the configuration.
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ impl SessionMedia for Spy {
         call_id: &str,
         number: &str,
         m: &Message,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, Refusal> {
         self.0
             .lock()
             .unwrap()
@@ -24,10 +24,12 @@ impl SessionMedia for Spy {
         if !String::from_utf8_lossy(&m.body).contains("RTP/AVP 18 ") {
             Ok(b"v=0\r\nanswer".to_vec())
         } else {
-            Err("Not Acceptable Here (no common codec)".into())
+            Err(Refusal::NotAcceptable(
+                "Not Acceptable Here (no common codec)".into(),
+            ))
         }
     }
-    fn reoffer(&mut self, call_id: &str, m: &Message) -> Result<Vec<u8>, String> {
+    fn reoffer(&mut self, call_id: &str, m: &Message) -> Result<Vec<u8>, Refusal> {
         let hold = String::from_utf8_lossy(&m.body).contains("a=sendonly");
         self.0
             .lock()
@@ -35,7 +37,7 @@ impl SessionMedia for Spy {
             .push(format!("reoffer {call_id} hold={hold}"));
         Ok(b"v=0\r\nreanswer".to_vec())
     }
-    fn outbound_offer(&mut self, call_id: &str, link: Option<&str>) -> Result<Vec<u8>, String> {
+    fn outbound_offer(&mut self, call_id: &str, link: Option<&str>) -> Result<Vec<u8>, Refusal> {
         self.0
             .lock()
             .unwrap()
@@ -45,7 +47,7 @@ impl SessionMedia for Spy {
     fn refresh_offer(&mut self, _: &str) -> Vec<u8> {
         b"v=0\r\nrefresh".to_vec()
     }
-    fn answer(&mut self, call_id: &str, _: &Message) -> Result<(), String> {
+    fn answer(&mut self, call_id: &str, _: &Message) -> Result<(), Refusal> {
         self.0.lock().unwrap().push(format!("answer {call_id}"));
         Ok(())
     }
