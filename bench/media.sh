@@ -117,7 +117,11 @@ make_config() {
     -e "s|^max_calls = [0-9]*|max_calls = $((2 * n + 200))|" \
     -e "s|^max_pending = [0-9]*|max_pending = 4096|" \
     -e "s|^name = \"carrier\"|name = \"carrier\"\noutbound_proxy = \"127.0.0.1:$uas\"\noptions_ping_secs = 0|" \
+    -e "s|^record_calls = .*|record_calls = true|" \
+    -e "s|^shards = .*|shards = $SHARDS|" \
+    -e "s|^prompts_dir = .*|prompts_dir = \"$ROOT/ivr-prompts\"|" \
     "$dir/hotline.toml"
+  grep -q "^shards = $SHARDS" "$dir/hotline.toml" || die "could not set [media] shards"
   cat >>"$dir/hotline.toml" <<EOF
 
 # Added by bench/media.sh: calls to $NUMBER are forwarded to the generator's callee side.
@@ -130,11 +134,6 @@ hours = "24x7"
 hangup_after_secs = 3600
 answer_after_ms = 0
 forward = { trunk = "carrier", number = "9000" }
-
-[media]
-record_calls = true
-shards = $SHARDS
-prompts_dir = "$ROOT/ivr-prompts"
 EOF
   grep -q "outbound_proxy = \"127.0.0.1:$uas\"" "$dir/hotline.toml" || die "could not set outbound_proxy"
 }

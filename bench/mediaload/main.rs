@@ -67,6 +67,13 @@ struct Args {
     /// Packets per sendmmsg.
     #[arg(long, default_value_t = 64)]
     batch: usize,
+    /// How often the receivers look for packets (microseconds), reading all that queued
+    /// (kernel timestamps keep transit exact). Polling instead of sleeping in recvmmsg means
+    /// the server's sendto does not have to wake a thread of ours for every packet: on
+    /// loopback that wake-up would otherwise be charged to the server, which a real far end
+    /// on another host never costs it. 0 = block in recvmmsg (a wake-up per packet).
+    #[arg(long, default_value_t = 1000)]
+    rx_poll_us: u64,
     /// Directory where the files `window-start` and `window-end` are created when the window
     /// starts and ends (for the script sampling the server).
     #[arg(long)]
@@ -132,7 +139,8 @@ fn main() -> std::io::Result<()> {
         .into_iter()
         .map(|s| {
             let sh = shared.clone();
-            std::thread::spawn(move || rtp::receiver(sh, s, max_streams))
+            let poll = (a.rx_poll_us > 0).then(|| Duration::from_micros(a.rx_poll_us));
+            std::thread::spawn(move || rtp::receiver(sh, s, max_streams, poll))
         })
         .collect();
     let tx = {

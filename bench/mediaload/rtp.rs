@@ -291,7 +291,12 @@ pub struct RxReport {
 const RX_BATCH: usize = 64;
 
 /// Receives on `sock` until `stop_recv`.
-pub fn receiver(shared: Arc<Shared>, sock: UdpSocket, max_streams: usize) -> RxReport {
+pub fn receiver(
+    shared: Arc<Shared>,
+    sock: UdpSocket,
+    max_streams: usize,
+    poll: Option<Duration>,
+) -> RxReport {
     let fd = sock.as_raw_fd();
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1);
     let _ = sock.set_read_timeout(Some(Duration::from_millis(50)));
@@ -321,16 +326,24 @@ pub fn receiver(shared: Arc<Shared>, sock: UdpSocket, max_streams: usize) -> RxR
             h.msg_hdr.msg_controllen = size_of::<[u64; 16]>() as _;
             h.msg_len = 0;
         }
+        let flags = if poll.is_some() {
+            libc::MSG_DONTWAIT
+        } else {
+            libc::MSG_WAITFORONE
+        };
         let r = unsafe {
             libc::recvmmsg(
                 fd,
                 hdrs.as_mut_ptr(),
                 RX_BATCH as u32,
-                libc::MSG_WAITFORONE,
+                flags,
                 std::ptr::null_mut(),
             )
         };
         if r <= 0 {
+            if let Some(p) = poll {
+                std::thread::sleep(p);
+            }
             continue;
         }
         let fallback = now_ns();

@@ -47,6 +47,9 @@ struct Slot {
     rtp: UdpSocket,
     rtcp: UdpSocket,
     s: Stream,
+    /// The RTP socket is connected to this (latched) peer: sends skip the route lookup and
+    /// the kernel drops datagrams from anyone else.
+    connected: Option<SocketAddr>,
 }
 
 /// Buffers reused for every packet.
@@ -224,9 +227,15 @@ impl Shard {
         match c {
             Command::Open { id, rtp, rtcp } => self.open(id, rtp, rtcp),
             Command::Configure { id, params } => {
-                if let Some(i) = self.slot_of(id) {
-                    if let Some(s) = self.stream(i) {
-                        s.configure(params, Instant::now());
+                if let Some(slot) = self
+                    .slot_of(id)
+                    .and_then(|i| self.slots.get_mut(i)?.as_mut())
+                {
+                    slot.s.configure(params, Instant::now());
+                    // A new negotiation may move the peer: listen to everyone until it latches
+                    // again.
+                    if slot.connected.take().is_some() {
+                        disconnect(slot.rtp.as_raw_fd());
                     }
                 }
             }
@@ -352,7 +361,12 @@ impl Shard {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let s = Stream::new(id, id.port, self.cfg.jitter, Instant::now(), self.seed);
-        self.slots[i] = Some(Slot { rtp, rtcp, s });
+        self.slots[i] = Some(Slot {
+            rtp,
+            rtcp,
+            s,
+            connected: None,
+        });
         self.by_serial.insert(id.serial, i);
     }
 
@@ -757,13 +771,39 @@ fn send(slot: &mut Slot, packet: &[u8], ts: u32, payload_len: usize) {
     let Some(dest) = slot.s.destination() else {
         return;
     };
-    match slot.rtp.send_to(packet, dest) {
+    if slot.connected.is_none() && slot.s.latched == Some(dest) {
+        if slot.rtp.connect(dest).is_ok() {
+            slot.connected = Some(dest);
+        }
+    }
+    let sent = if slot.connected == Some(dest) {
+        slot.rtp.send(packet)
+    } else {
+        slot.rtp.send_to(packet, dest)
+    };
+    match sent {
         Ok(_) => {
             slot.s.counters.tx_packets += 1;
             slot.s.out.sent(payload_len);
             slot.s.rtcp.on_rtp_sent(ts, payload_len);
         }
         Err(_) => slot.s.counters.tx_errors += 1,
+    }
+}
+
+/// Dissolves a UDP socket's association (connect to AF_UNSPEC, as connect(2) describes), so
+/// that it receives from anyone again.
+fn disconnect(fd: std::os::fd::RawFd) {
+    // SAFETY: a zeroed sockaddr with family AF_UNSPEC is a valid argument for connect(2) on a
+    // UDP socket; the pointer and length describe that local value.
+    unsafe {
+        let mut addr: libc::sockaddr = std::mem::zeroed();
+        addr.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+        libc::connect(
+            fd,
+            &addr,
+            std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
+        );
     }
 }
 
