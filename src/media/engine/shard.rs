@@ -771,10 +771,8 @@ fn send(slot: &mut Slot, packet: &[u8], ts: u32, payload_len: usize) {
     let Some(dest) = slot.s.destination() else {
         return;
     };
-    if slot.connected.is_none() && slot.s.latched == Some(dest) {
-        if slot.rtp.connect(dest).is_ok() {
-            slot.connected = Some(dest);
-        }
+    if slot.connected.is_none() && slot.s.latched == Some(dest) && slot.rtp.connect(dest).is_ok() {
+        slot.connected = Some(dest);
     }
     let sent = if slot.connected == Some(dest) {
         slot.rtp.send(packet)
