@@ -11,6 +11,7 @@
 mod batch;
 mod ports;
 mod rewrite;
+mod send;
 mod shard;
 mod stream;
 mod tick;

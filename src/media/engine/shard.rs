@@ -17,12 +17,11 @@ use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token};
 
 use super::batch::{RecvBatch, BATCH};
-use super::stream::{
-    encode, transcode, DtmfOut, Output, Received, Stream, FRAME_SAMPLES, MAX_PAYLOAD,
-};
+use super::send::{disconnect, relay, send, send_dtmf, DTMF_TONE};
+use super::stream::{encode, DtmfOut, Output, Received, Stream, FRAME_SAMPLES, MAX_PAYLOAD};
 use super::tick::Ticker;
 use super::{Command, MediaEvent, MediaEventKind, PlayEnd, PortPool, StreamId, StreamStats};
-use crate::media::dtmf::{DtmfSender, PAYLOAD_LEN};
+use crate::media::dtmf::DtmfSender;
 use crate::media::rtp::jitter::JitterConfig;
 use crate::media::rtp::rtcp;
 use crate::media::rtp::HEADER_LEN;
@@ -33,9 +32,6 @@ pub const WAKE: Token = Token(usize::MAX);
 const HOUSEKEEPING_TICKS: u64 = 10;
 /// Datagrams read from one socket before the others get their turn.
 const READ_BUDGET: usize = 32;
-/// Length of one DTMF key press we send, and the pause after it.
-const DTMF_TONE: Duration = Duration::from_millis(100);
-const DTMF_GAP: Duration = Duration::from_millis(60);
 
 #[derive(Debug, Clone, Copy)]
 pub struct ShardConfig {
@@ -43,13 +39,13 @@ pub struct ShardConfig {
     pub rtp_timeout: Duration,
 }
 
-struct Slot {
-    rtp: UdpSocket,
-    rtcp: UdpSocket,
-    s: Stream,
+pub(super) struct Slot {
+    pub(super) rtp: UdpSocket,
+    pub(super) rtcp: UdpSocket,
+    pub(super) s: Stream,
     /// The RTP socket is connected to this (latched) peer: sends skip the route lookup and
     /// the kernel drops datagrams from anyone else.
-    connected: Option<SocketAddr>,
+    pub(super) connected: Option<SocketAddr>,
 }
 
 /// Buffers reused for every packet.
@@ -732,128 +728,4 @@ fn ntp_now() -> u64 {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default(),
     )
-}
-
-/// Relays a packet received on the other leg to `target`: new header (its SSRC, sequence
-/// and timestamp line), payload transcoded when the codecs differ, telephone-events with the
-/// target's payload type (`codec` None).
-fn relay(
-    target: &mut Slot,
-    header: &crate::media::rtp::RtpHeader,
-    payload: &[u8],
-    codec: Option<crate::media::sdp::G711>,
-    now: Instant,
-    out: &mut [u8; 2048],
-) {
-    if !target.s.sends() || target.s.dtmf_out.is_some() {
-        return;
-    }
-    let (pt, len) = match codec {
-        None => {
-            let Some(pt) = target.s.dtmf_pt() else { return };
-            let len = payload.len().min(out.len() - HEADER_LEN);
-            out[HEADER_LEN..HEADER_LEN + len].copy_from_slice(&payload[..len]);
-            (pt, len)
-        }
-        Some(from) => {
-            let to = target.s.codec();
-            let len = transcode(from, to, payload, &mut out[HEADER_LEN..]);
-            (to.payload_type(), len)
-        }
-    };
-    let h = target.s.out.relay(header, pt, now);
-    h.write(&mut out[..]);
-    send(target, &out[..HEADER_LEN + len], h.timestamp, len);
-}
-
-/// Sends one RTP packet from the slot's socket to its destination.
-fn send(slot: &mut Slot, packet: &[u8], ts: u32, payload_len: usize) {
-    let Some(dest) = slot.s.destination() else {
-        return;
-    };
-    if slot.connected.is_none() && slot.s.latched == Some(dest) && slot.rtp.connect(dest).is_ok() {
-        slot.connected = Some(dest);
-    }
-    let sent = if slot.connected == Some(dest) {
-        slot.rtp.send(packet)
-    } else {
-        slot.rtp.send_to(packet, dest)
-    };
-    match sent {
-        Ok(_) => {
-            slot.s.counters.tx_packets += 1;
-            slot.s.out.sent(payload_len);
-            slot.s.rtcp.on_rtp_sent(ts, payload_len);
-        }
-        Err(_) => slot.s.counters.tx_errors += 1,
-    }
-}
-
-/// Dissolves a UDP socket's association (connect to AF_UNSPEC, as connect(2) describes), so
-/// that it receives from anyone again.
-fn disconnect(fd: std::os::fd::RawFd) {
-    // SAFETY: a zeroed sockaddr with family AF_UNSPEC is a valid argument for connect(2) on a
-    // UDP socket; the pointer and length describe that local value.
-    unsafe {
-        let mut addr: libc::sockaddr = std::mem::zeroed();
-        addr.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
-        libc::connect(
-            fd,
-            &addr,
-            std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
-        );
-    }
-}
-
-/// Sends the RFC 4733 packets of the digit being sent that are due at `at`.
-fn send_dtmf(slot: &mut Slot, at: Instant, out: &mut [u8; 2048]) {
-    loop {
-        let Some(pt) = slot.s.dtmf_pt() else {
-            slot.s.dtmf_out = None;
-            return;
-        };
-        let Some(d) = slot.s.dtmf_out.as_mut() else {
-            return;
-        };
-        let next = d.sender.clone().next();
-        match next {
-            Some(p) if d.started + p.send_at <= at => {
-                d.sender.next();
-                let first = std::mem::replace(&mut d.first, false);
-                let h = slot.s.out.local_event(pt, first, at);
-                h.write(&mut out[..]);
-                out[HEADER_LEN..HEADER_LEN + PAYLOAD_LEN].copy_from_slice(&p.payload);
-                send(
-                    slot,
-                    &out[..HEADER_LEN + PAYLOAD_LEN],
-                    h.timestamp,
-                    PAYLOAD_LEN,
-                );
-            }
-            Some(_) => return,
-            None => {
-                // Digit done: the next one after a pause.
-                if at < d.started + DTMF_TONE + DTMF_GAP {
-                    return;
-                }
-                match d.queue.pop_front() {
-                    Some(digit) => {
-                        d.sender = DtmfSender::new(
-                            digit,
-                            DTMF_TONE,
-                            0,
-                            0,
-                            &super::stream::dtmf_sender_config(),
-                        );
-                        d.started = at;
-                        d.first = true;
-                    }
-                    None => {
-                        slot.s.dtmf_out = None;
-                        return;
-                    }
-                }
-            }
-        }
-    }
 }
