@@ -373,7 +373,6 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         database = store.kind(),
         "hotline serving"
     );
-    let calls_for_close = calls.clone();
     let app = api::router(
         AppState::new(store.clone(), c)
             .with_sip(sip.clone())
@@ -390,7 +389,7 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
     // The calls just ended reach the call task; their records are written before the store
     // closes.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    calls_for_close.close().await;
+    calls.close().await;
     // Recordings of the calls just ended are finished and their headers written.
     let (engine, recorder) = (media.engine, media.recorder);
     let _ = tokio::task::spawn_blocking(move || {
