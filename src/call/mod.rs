@@ -95,6 +95,8 @@ struct CallState {
     forwarding: bool,
     /// This leg has put the call on hold (we may not send to it).
     held: bool,
+    /// Token of the prompt playing to this leg (older prompts' events are stale).
+    playing: Option<u64>,
     digits: String,
     recording: Option<PathBuf>,
 }
@@ -448,10 +450,17 @@ impl Calls {
     }
 
     /// Plays `playlist`; false (logged) when a prompt of it is missing.
-    fn play(&self, stream: StreamId, playlist: Playlist, what: &str) -> bool {
+    fn play(&mut self, stream: StreamId, playlist: Playlist, what: &str) -> bool {
         match Player::new(&self.prompts, &self.cfg.language, &playlist) {
             Ok(p) => {
-                self.engine.play(stream, p);
+                let token = self.engine.play(stream, p);
+                if let Some(st) = self
+                    .by_stream
+                    .get(&stream)
+                    .and_then(|c| self.calls.get_mut(c))
+                {
+                    st.playing = Some(token);
+                }
                 true
             }
             Err(e) => {
@@ -467,7 +476,11 @@ impl Calls {
         };
         match ev.kind {
             MediaEventKind::Dtmf(d) => self.on_digit(&call_id, d),
-            MediaEventKind::PlayFinished(PlayEnd::Done) => {
+            MediaEventKind::PlayFinished { play, .. }
+                if self.calls.get(&call_id).and_then(|c| c.playing) != Some(play) => {}
+            MediaEventKind::PlayFinished {
+                end: PlayEnd::Done, ..
+            } => {
                 let forwarded = self
                     .calls
                     .get(&call_id)
@@ -476,7 +489,7 @@ impl Calls {
                     self.play(ev.stream, hold_music(), "music on hold");
                 }
             }
-            MediaEventKind::PlayFinished(_) => {}
+            MediaEventKind::PlayFinished { .. } => {}
             MediaEventKind::RtpTimeout => {
                 tracing::warn!(%call_id, "no RTP from the caller; hanging up");
                 self.hangup(&call_id);

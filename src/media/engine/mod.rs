@@ -110,8 +110,9 @@ pub enum PlayEnd {
 pub enum MediaEventKind {
     /// A key press (RFC 4733) started.
     Dtmf(Digit),
-    /// A prompt stopped playing, and why.
-    PlayFinished(PlayEnd),
+    /// A prompt stopped playing, and why; `play` is the token [`MediaEngine::play`] returned,
+    /// so a late event about an earlier prompt is told apart from the current one.
+    PlayFinished { play: u64, end: PlayEnd },
     /// No RTP for the configured time.
     RtpTimeout,
 }
@@ -167,6 +168,7 @@ pub(crate) enum Command {
     Play {
         id: StreamId,
         player: Box<Player>,
+        token: u64,
     },
     StopPlaying {
         id: StreamId,
@@ -214,6 +216,8 @@ struct Inner {
     ports: Arc<Mutex<PortPool>>,
     shards: Vec<ShardHandle>,
     serial: AtomicU32,
+    /// Tokens of prompts played.
+    plays: AtomicU64,
     skipped: Arc<AtomicU64>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
@@ -278,6 +282,7 @@ impl MediaEngine {
                 ports,
                 shards,
                 serial: AtomicU32::new(1),
+                plays: AtomicU64::new(1),
                 skipped,
                 threads: Mutex::new(threads),
             }),
@@ -376,14 +381,18 @@ impl MediaEngine {
     }
 
     /// Plays to the stream, replacing what it was sending; a bridge resumes afterwards.
-    pub fn play(&self, id: StreamId, player: Player) {
+    /// Returns the token its [`MediaEventKind::PlayFinished`] will carry.
+    pub fn play(&self, id: StreamId, player: Player) -> u64 {
+        let token = self.inner.plays.fetch_add(1, Ordering::Relaxed);
         self.send(
             id.shard,
             Command::Play {
                 id,
                 player: Box::new(player),
+                token,
             },
         );
+        token
     }
 
     pub fn stop_playing(&self, id: StreamId) {

@@ -235,9 +235,12 @@ impl Shard {
                     }
                 }
             }
-            Command::Play { id, player } => {
+            Command::Play { id, player, token } => {
                 if let Some(i) = self.slot_of(id) {
                     self.stop_player(i, PlayEnd::Replaced);
+                    if let Some(s) = self.stream(i) {
+                        s.play_token = token;
+                    }
                     let old = self.set_output(i, Output::Player(player));
                     if let (Some(s), Output::Relay(j)) = (self.stream(i), old) {
                         s.resume_relay = Some(j);
@@ -446,7 +449,7 @@ impl Shard {
         if !matches!(s.output, Output::Player(_)) {
             return;
         }
-        let id = s.id;
+        let (id, token) = (s.id, s.play_token);
         let resume = s.resume_relay.take();
         match resume {
             Some(j) if self.stream(j).is_some() => {
@@ -456,7 +459,7 @@ impl Shard {
                 self.set_output(i, Output::Silence);
             }
         }
-        self.emit(id, MediaEventKind::PlayFinished(end));
+        self.emit(id, MediaEventKind::PlayFinished { play: token, end });
     }
 
     /// Which streams must decode their audio into the jitter buffer.

@@ -86,6 +86,8 @@ pub struct Stream {
     pub forward_to: Option<usize>,
     /// The bridge a prompt interrupted, resumed when the prompt ends.
     pub resume_relay: Option<usize>,
+    /// Token of the prompt playing (or last played).
+    pub play_token: u64,
     pub recording: Option<RecordingSink>,
     pub rtcp: RtcpSession,
     /// Told the control side that no RTP arrives any more.
@@ -133,6 +135,7 @@ impl Stream {
             output: Output::Silence,
             forward_to: None,
             resume_relay: None,
+            play_token: 0,
             recording: None,
             rtcp: RtcpSession::new(ssrc, "hotline", now, seed),
             timeout_reported: false,
