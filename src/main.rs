@@ -339,10 +339,14 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         c.trunks.clone(),
     );
     let media = start_media(&c)?;
+    let (call_events_tx, call_events) = tokio::sync::mpsc::unbounded_channel();
     let sip = hotline::sip::server::start_with_media(
         sip_cfg,
         Box::new(credentials),
-        Some(Box::new(media.call_media)),
+        Some(hotline::sip::server::CallHooks {
+            media: Box::new(media.call_media),
+            events: call_events_tx,
+        }),
     )
     .await
     .with_context(|| format!("binding SIP on {}", c.server.sip_addr))?;
@@ -361,6 +365,7 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
             legs: media.legs,
             media_events: media.media_events,
             recorder_events: media.recorder_events,
+            sip_events: call_events,
         },
     );
     let http_addr = c.server.http_addr;

@@ -15,7 +15,7 @@ mod records;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Number;
 use crate::media::dtmf::Digit;
@@ -112,6 +112,8 @@ pub struct CallsDeps {
     pub legs: mpsc::UnboundedReceiver<LegEvent>,
     pub media_events: mpsc::UnboundedReceiver<MediaEvent>,
     pub recorder_events: mpsc::UnboundedReceiver<RecorderEvent>,
+    /// The SIP task's call events ([`crate::sip::server::CallHooks::events`]), lossless.
+    pub sip_events: mpsc::UnboundedReceiver<SipEvent>,
 }
 
 struct Calls {
@@ -139,8 +141,8 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         mut legs,
         mut media_events,
         mut recorder_events,
+        mut sip_events,
     } = deps;
-    let mut sip_events = sip.subscribe();
     let mut calls = Calls {
         numbers: cfg
             .numbers
@@ -162,13 +164,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
             tokio::select! {
                 Some(l) = legs.recv() => calls.on_leg(l),
                 Some(m) = media_events.recv() => calls.on_media(m),
-                ev = sip_events.recv() => match ev {
-                    Ok(ev) => calls.on_sip(ev),
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::error!(missed = n, "call task fell behind SIP events");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
+                Some(ev) = sip_events.recv() => calls.on_sip(ev),
                 Some(r) = recorder_events.recv() => calls.on_recorder(r),
                 Some(c) = rx.recv() => {
                     if matches!(c, Cmd::Close(_)) {

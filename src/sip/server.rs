@@ -178,11 +178,20 @@ pub async fn start(
     start_with_media(cfg, credentials, None).await
 }
 
-/// [`start`] with the media side that answers SDP (default: held, inactive media).
+/// What the call layer plugs into the SIP task: the media side that answers SDP, and a
+/// lossless channel for the events of calls (offered, answered, ended, digits), which the
+/// call task must never miss (the broadcast of [`SipHandle::subscribe`] drops events for a
+/// subscriber that falls behind).
+pub struct CallHooks {
+    pub media: Box<dyn SessionMedia>,
+    pub events: mpsc::UnboundedSender<Event>,
+}
+
+/// [`start`] with the call layer's hooks (default: held, inactive media; no call events).
 pub async fn start_with_media(
     mut cfg: EndpointConfig,
     credentials: Box<dyn CredentialSource + Send>,
-    media: Option<Box<dyn SessionMedia>>,
+    hooks: Option<CallHooks>,
 ) -> std::io::Result<SipHandle> {
     let tcfg = TransportConfig {
         addr: cfg.local,
@@ -213,9 +222,10 @@ pub async fn start_with_media(
         |n| resolved.get(n).copied(),
         Instant::now().into_std(),
     );
-    if let Some(m) = media {
-        endpoint.set_media(m);
-    }
+    let call_events = hooks.map(|h| {
+        endpoint.set_media(h.media);
+        h.events
+    });
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(256);
     let (events, _) = broadcast::channel(4096);
     let handle = SipHandle {
@@ -269,6 +279,17 @@ pub async fn start_with_media(
             }
             while let Some(ev) = ep.poll_event() {
                 log_event(&ev);
+                if let Some(calls) = &call_events {
+                    if matches!(
+                        ev,
+                        Event::CallOffered { .. }
+                            | Event::CallAnswered { .. }
+                            | Event::CallEnded { .. }
+                            | Event::Dtmf { .. }
+                    ) {
+                        let _ = calls.send(ev.clone());
+                    }
+                }
                 let _ = events.send(ev);
             }
         }
