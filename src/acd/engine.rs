@@ -4,7 +4,6 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::state::{AcdStore, AgentRecord, CallRecord, CallStage, MemoryStore};
-use super::strategy::{pick, Candidate, Strategy};
 use super::{
     AbandonStage, AcdConfig, AcdError, Action, AgentId, AgentStatus, CallId, Input, Outcome,
     OverflowReason, Requested, NO_ANSWER_REASON,
@@ -15,7 +14,7 @@ const AHT_WEIGHT: f64 = 0.1;
 
 /// A scheduled check; stale entries (the record changed since) are skipped when they fire.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Timer {
+pub(super) enum Timer {
     Ring(CallId),
     Announce(CallId),
     MaxWait(CallId),
@@ -46,15 +45,15 @@ impl Stats {
 /// pending actions and the counters, which are node-local.
 #[derive(Debug)]
 pub struct Engine<S: AcdStore = MemoryStore> {
-    cfg: AcdConfig,
-    queue_index: HashMap<String, usize>,
-    agent_index: HashMap<AgentId, usize>,
+    pub(super) cfg: AcdConfig,
+    pub(super) queue_index: HashMap<String, usize>,
+    pub(super) agent_index: HashMap<AgentId, usize>,
     /// Per queue: the member agents' indices, in config order.
-    members: Vec<Vec<usize>>,
-    store: S,
-    timers: BTreeSet<(Instant, Timer)>,
-    actions: VecDeque<Action>,
-    stats: Stats,
+    pub(super) members: Vec<Vec<usize>>,
+    pub(super) store: S,
+    pub(super) timers: BTreeSet<(Instant, Timer)>,
+    pub(super) actions: VecDeque<Action>,
+    pub(super) stats: Stats,
 }
 
 impl Engine<MemoryStore> {
@@ -182,7 +181,7 @@ impl<S: AcdStore> Engine<S> {
 
     // ---- inputs -------------------------------------------------------------------------
 
-    fn known_agent(&self, agent: &str, now: Instant) -> Result<AgentRecord, AcdError> {
+    pub(super) fn known_agent(&self, agent: &str, now: Instant) -> Result<AgentRecord, AcdError> {
         if !self.agent_index.contains_key(agent) {
             return Err(AcdError::UnknownAgent(agent.to_string()));
         }
@@ -192,7 +191,11 @@ impl<S: AcdStore> Engine<S> {
             .unwrap_or_else(|| AgentRecord::logged_out(now)))
     }
 
-    fn logged_in_agent(&self, agent: &str, now: Instant) -> Result<AgentRecord, AcdError> {
+    pub(super) fn logged_in_agent(
+        &self,
+        agent: &str,
+        now: Instant,
+    ) -> Result<AgentRecord, AcdError> {
         let rec = self.known_agent(agent, now)?;
         if !rec.logged_in() {
             return Err(AcdError::LoggedOut(agent.to_string()));
@@ -200,7 +203,12 @@ impl<S: AcdStore> Engine<S> {
         Ok(rec)
     }
 
-    fn login(&mut self, agent: &str, registered: bool, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn login(
+        &mut self,
+        agent: &str,
+        registered: bool,
+        now: Instant,
+    ) -> Result<(), AcdError> {
         let mut rec = self.known_agent(agent, now)?;
         rec.registered = registered;
         if rec.logged_in() {
@@ -214,7 +222,7 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn logout(&mut self, agent: &str, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn logout(&mut self, agent: &str, now: Instant) -> Result<(), AcdError> {
         let rec = self.logged_in_agent(agent, now)?;
         match rec.status {
             AgentStatus::OnCall => {
@@ -227,11 +235,16 @@ impl<S: AcdStore> Engine<S> {
             _ => {}
         }
         let mut rec = self.known_agent(agent, now)?;
-        self.log_out(agent, &mut rec, now);
+        self.log_out(agent, &mut rec);
         Ok(())
     }
 
-    fn set_state(&mut self, agent: &str, req: Requested, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn set_state(
+        &mut self,
+        agent: &str,
+        req: Requested,
+        now: Instant,
+    ) -> Result<(), AcdError> {
         let mut rec = self.logged_in_agent(agent, now)?;
         match rec.status {
             AgentStatus::OnCall => {
@@ -252,7 +265,7 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn registration(
+    pub(super) fn registration(
         &mut self,
         agent: &str,
         registered: bool,
@@ -274,7 +287,7 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn arrived(
+    pub(super) fn arrived(
         &mut self,
         call: CallId,
         queue: &str,
@@ -311,7 +324,7 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn hung_up(&mut self, call: CallId, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn hung_up(&mut self, call: CallId, now: Instant) -> Result<(), AcdError> {
         let rec = self.store.call(call).ok_or(AcdError::UnknownCall(call))?;
         match &rec.stage {
             CallStage::Waiting => {
@@ -345,7 +358,12 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn answered(&mut self, call: CallId, agent: &str, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn answered(
+        &mut self,
+        call: CallId,
+        agent: &str,
+        now: Instant,
+    ) -> Result<(), AcdError> {
         let mut rec = self.store.call(call).ok_or(AcdError::UnknownCall(call))?;
         let CallStage::Ringing { agents, .. } = &rec.stage else {
             return Err(AcdError::InvalidState(
@@ -387,7 +405,12 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn rejected(&mut self, call: CallId, agent: &str, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn rejected(
+        &mut self,
+        call: CallId,
+        agent: &str,
+        now: Instant,
+    ) -> Result<(), AcdError> {
         let rec = self.store.call(call).ok_or(AcdError::UnknownCall(call))?;
         match &rec.stage {
             CallStage::Ringing { agents, .. } if agents.iter().any(|a| a == agent) => {}
@@ -401,7 +424,7 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn ended(&mut self, call: CallId, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn ended(&mut self, call: CallId, now: Instant) -> Result<(), AcdError> {
         let rec = self.store.call(call).ok_or(AcdError::UnknownCall(call))?;
         if !matches!(rec.stage, CallStage::Connected { .. }) {
             return Err(AcdError::InvalidState("call end for a call not connected"));
@@ -410,7 +433,7 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    fn end_wrap_up(&mut self, agent: &str, now: Instant) -> Result<(), AcdError> {
+    pub(super) fn end_wrap_up(&mut self, agent: &str, now: Instant) -> Result<(), AcdError> {
         let mut rec = self.logged_in_agent(agent, now)?;
         if rec.status != AgentStatus::WrapUp {
             return Err(AcdError::InvalidState("agent not in wrap-up"));
@@ -420,186 +443,10 @@ impl<S: AcdStore> Engine<S> {
         Ok(())
     }
 
-    // ---- timers -------------------------------------------------------------------------
-
-    fn fire(&mut self, t: Instant, timer: Timer, now: Instant) {
-        match timer {
-            Timer::Ring(call) => {
-                let Some(rec) = self.store.call(call) else {
-                    return;
-                };
-                let CallStage::Ringing { agents, until } = &rec.stage else {
-                    return;
-                };
-                if *until != t {
-                    return;
-                }
-                let agents = agents.clone();
-                let mut rec = rec;
-                for agent in &agents {
-                    self.actions.push_back(Action::CancelOffer {
-                        call,
-                        agent: agent.clone(),
-                    });
-                    self.agent_released(agent, true, &rec.queue, now);
-                    rec.declined.push(agent.clone());
-                }
-                self.requeue(call, rec, now);
-            }
-            Timer::Announce(call) => {
-                let Some(mut rec) = self.store.call(call) else {
-                    return;
-                };
-                if rec.next_announce != Some(t) || rec.stage != CallStage::Waiting {
-                    return;
-                }
-                let Some(position) = self.store.position(&rec.queue, rec.key()) else {
-                    return;
-                };
-                let expected_wait_secs = self.expected_wait(&rec.queue, position);
-                self.actions.push_back(Action::Announce {
-                    call,
-                    position,
-                    expected_wait_secs,
-                });
-                let qi = self.queue_index[&rec.queue];
-                let next = t + secs(self.cfg.queues[qi].announce_secs);
-                rec.next_announce = Some(next);
-                self.timers.insert((next, Timer::Announce(call)));
-                self.store.put_call(call, rec);
-            }
-            Timer::MaxWait(call) => {
-                let Some(rec) = self.store.call(call) else {
-                    return;
-                };
-                if rec.deadline == t && rec.stage == CallStage::Waiting {
-                    self.store.dequeue(&rec.queue, rec.key(), call);
-                    self.overflow(call, &rec, OverflowReason::MaxWait);
-                }
-            }
-            Timer::WrapUp(agent) => {
-                let Some(mut rec) = self.store.agent(&agent) else {
-                    return;
-                };
-                if rec.status == AgentStatus::WrapUp && rec.wrap_until == Some(t) {
-                    self.finish_wrap_up(&agent, &mut rec, now);
-                    self.store.put_agent(&agent, rec);
-                }
-            }
-        }
-    }
-
-    // ---- routing ------------------------------------------------------------------------
-
-    /// Offers waiting calls while some queue head has an eligible agent, the highest
-    /// priority / earliest arrival first across queues.
-    fn dispatch(&mut self, now: Instant) {
-        loop {
-            let mut best: Option<(CallRecord, CallId, usize, Vec<(usize, AgentId)>)> = None;
-            for qi in 0..self.cfg.queues.len() {
-                let Some(head) = self.store.head(&self.cfg.queues[qi].name) else {
-                    continue;
-                };
-                let Some(rec) = self.store.call(head) else {
-                    continue;
-                };
-                if best.as_ref().is_some_and(|b| b.0.key() <= rec.key()) {
-                    continue;
-                }
-                let chosen = self.choose(qi, &rec);
-                if !chosen.is_empty() {
-                    best = Some((rec, head, qi, chosen));
-                }
-            }
-            let Some((rec, call, qi, chosen)) = best else {
-                return;
-            };
-            self.offer(call, rec, qi, chosen, now);
-        }
-    }
-
-    /// The agents (member index, id) to offer a queue's head call to.
-    fn choose(&self, qi: usize, call: &CallRecord) -> Vec<(usize, AgentId)> {
-        let q = &self.cfg.queues[qi];
-        let mut eligible = Vec::new();
-        for (m, &ai) in self.members[qi].iter().enumerate() {
-            let a = &self.cfg.agents[ai];
-            let Some(rec) = self.store.agent(&a.id) else {
-                continue;
-            };
-            if rec.status != AgentStatus::Ready || !rec.registered {
-                continue;
-            }
-            if !q.required_skills.iter().all(|s| a.skills.contains(s)) {
-                continue;
-            }
-            let level = a.queues.get(&q.name).copied().unwrap_or(1);
-            let fresh = !call.declined.contains(&a.id);
-            eligible.push((m, ai, level, fresh, rec));
-        }
-        if eligible.iter().any(|e| e.3) {
-            eligible.retain(|e| e.3);
-        }
-        let Some(level) = eligible.iter().map(|e| e.2).min() else {
-            return Vec::new();
-        };
-        eligible.retain(|e| e.2 == level);
-        let cands: Vec<Candidate> = eligible
-            .iter()
-            .map(|(m, _, _, _, r)| Candidate {
-                member: *m,
-                idle_since: r.idle_since,
-                answered: r.answered,
-                talk: r.talk,
-            })
-            .collect();
-        let rr_last = self.store.queue_stats(&q.name).rr_last;
-        pick(q.strategy, &cands, rr_last)
-            .into_iter()
-            .map(|i| (eligible[i].0, self.cfg.agents[eligible[i].1].id.clone()))
-            .collect()
-    }
-
-    fn offer(
-        &mut self,
-        call: CallId,
-        mut rec: CallRecord,
-        qi: usize,
-        chosen: Vec<(usize, AgentId)>,
-        now: Instant,
-    ) {
-        let q = &self.cfg.queues[qi];
-        self.store.dequeue(&q.name, rec.key(), call);
-        if q.strategy != Strategy::RingAll {
-            let mut stats = self.store.queue_stats(&q.name);
-            stats.rr_last = chosen.first().map(|c| c.0);
-            self.store.put_queue_stats(&q.name, stats);
-        }
-        let until = now + secs(q.ring_secs);
-        let agents: Vec<AgentId> = chosen.into_iter().map(|c| c.1).collect();
-        for agent in &agents {
-            let mut arec = self
-                .store
-                .agent(agent)
-                .unwrap_or_else(|| AgentRecord::logged_out(now));
-            arec.call = Some(call);
-            self.set_status(agent, &mut arec, AgentStatus::Ringing, None);
-            self.store.put_agent(agent, arec);
-            self.actions.push_back(Action::Offer {
-                call,
-                agent: agent.clone(),
-            });
-        }
-        rec.stage = CallStage::Ringing { agents, until };
-        rec.next_announce = None;
-        self.store.put_call(call, rec);
-        self.timers.insert((until, Timer::Ring(call)));
-    }
-
     // ---- helpers ------------------------------------------------------------------------
 
     /// Takes one agent off a ringing call (the caller stays); `miss` counts a no-answer.
-    fn release_offer(
+    pub(super) fn release_offer(
         &mut self,
         call: CallId,
         mut rec: CallRecord,
@@ -625,7 +472,7 @@ impl<S: AcdStore> Engine<S> {
     }
 
     /// Withdraws the offer a ringing agent has (not a miss).
-    fn withdraw_agent(&mut self, agent: &str, arec: &AgentRecord, now: Instant) {
+    pub(super) fn withdraw_agent(&mut self, agent: &str, arec: &AgentRecord, now: Instant) {
         let Some(call) = arec.call else { return };
         match self.store.call(call) {
             Some(rec) => self.release_offer(call, rec, agent, false, now),
@@ -635,7 +482,7 @@ impl<S: AcdStore> Engine<S> {
 
     /// A ringing agent is no longer offered its call: ready again, or not-ready after too
     /// many consecutive misses.
-    fn agent_released(&mut self, agent: &str, miss: bool, queue: &str, now: Instant) {
+    pub(super) fn agent_released(&mut self, agent: &str, miss: bool, queue: &str, now: Instant) {
         let Some(mut rec) = self.store.agent(agent) else {
             return;
         };
@@ -666,7 +513,7 @@ impl<S: AcdStore> Engine<S> {
     }
 
     /// Puts a call whose offer failed back in its queue, or overflows it.
-    fn requeue(&mut self, call: CallId, rec: CallRecord, now: Instant) {
+    pub(super) fn requeue(&mut self, call: CallId, rec: CallRecord, now: Instant) {
         let qi = self.queue_index[&rec.queue];
         if now >= rec.deadline {
             self.overflow(call, &rec, OverflowReason::MaxWait);
@@ -678,7 +525,7 @@ impl<S: AcdStore> Engine<S> {
     }
 
     /// Puts a call in its queue with music on hold and the announcement timer.
-    fn wait(&mut self, call: CallId, mut rec: CallRecord, now: Instant) {
+    pub(super) fn wait(&mut self, call: CallId, mut rec: CallRecord, now: Instant) {
         let q = &self.cfg.queues[self.queue_index[&rec.queue]];
         rec.stage = CallStage::Waiting;
         rec.next_announce = None;
@@ -692,7 +539,7 @@ impl<S: AcdStore> Engine<S> {
         self.actions.push_back(Action::MusicOnHold { call });
     }
 
-    fn overflow(&mut self, call: CallId, rec: &CallRecord, reason: OverflowReason) {
+    pub(super) fn overflow(&mut self, call: CallId, rec: &CallRecord, reason: OverflowReason) {
         self.store.remove_call(call);
         let target = self.cfg.queues[self.queue_index[&rec.queue]].overflow;
         self.actions.push_back(Action::Overflow {
@@ -703,7 +550,7 @@ impl<S: AcdStore> Engine<S> {
         self.finish(call, Outcome::Overflowed);
     }
 
-    fn finish(&mut self, call: CallId, outcome: Outcome) {
+    pub(super) fn finish(&mut self, call: CallId, outcome: Outcome) {
         match outcome {
             Outcome::Answered { .. } => self.stats.answered += 1,
             Outcome::Abandoned {
@@ -718,7 +565,7 @@ impl<S: AcdStore> Engine<S> {
     }
 
     /// The conversation is over: the agent goes to wrap-up (or logs out if asked to).
-    fn end_call(&mut self, call: CallId, rec: CallRecord, now: Instant) {
+    pub(super) fn end_call(&mut self, call: CallId, rec: CallRecord, now: Instant) {
         self.store.remove_call(call);
         let CallStage::Connected { agent, since } = rec.stage else {
             return;
@@ -739,7 +586,7 @@ impl<S: AcdStore> Engine<S> {
         arec.talk += talk;
         arec.call = None;
         if arec.logout_pending {
-            self.log_out(&agent, &mut arec, now);
+            self.log_out(&agent, &mut arec);
             return;
         }
         if wrap > 0 {
@@ -754,13 +601,19 @@ impl<S: AcdStore> Engine<S> {
     }
 
     /// Wrap-up is over: the state asked for during the call, or ready.
-    fn finish_wrap_up(&mut self, agent: &str, rec: &mut AgentRecord, now: Instant) {
+    pub(super) fn finish_wrap_up(&mut self, agent: &str, rec: &mut AgentRecord, now: Instant) {
         rec.wrap_until = None;
         let req = rec.pending.take().unwrap_or(Requested::Ready);
         self.apply(agent, rec, req, now);
     }
 
-    fn apply(&mut self, agent: &str, rec: &mut AgentRecord, req: Requested, now: Instant) {
+    pub(super) fn apply(
+        &mut self,
+        agent: &str,
+        rec: &mut AgentRecord,
+        req: Requested,
+        now: Instant,
+    ) {
         match req {
             Requested::Ready => {
                 rec.misses = 0;
@@ -778,7 +631,7 @@ impl<S: AcdStore> Engine<S> {
 
     /// Logs the agent out (stores the record) and overflows the callers of queues left
     /// without any agent logged in.
-    fn log_out(&mut self, agent: &str, rec: &mut AgentRecord, now: Instant) {
+    pub(super) fn log_out(&mut self, agent: &str, rec: &mut AgentRecord) {
         rec.wrap_until = None;
         rec.pending = None;
         rec.logout_pending = false;
@@ -797,10 +650,9 @@ impl<S: AcdStore> Engine<S> {
                 }
             }
         }
-        let _ = now;
     }
 
-    fn set_status(
+    pub(super) fn set_status(
         &mut self,
         agent: &str,
         rec: &mut AgentRecord,
@@ -817,42 +669,15 @@ impl<S: AcdStore> Engine<S> {
     }
 
     /// Whether any member of the queue is logged in.
-    fn staffed(&self, qi: usize) -> bool {
+    pub(super) fn staffed(&self, qi: usize) -> bool {
         self.members[qi].iter().any(|&ai| {
             self.store
                 .agent(&self.cfg.agents[ai].id)
                 .is_some_and(|r| r.logged_in())
         })
     }
-
-    /// position × average handle time ÷ agents serving the queue, rounded up.
-    fn expected_wait(&self, queue: &str, position: usize) -> u64 {
-        let qi = self.queue_index[queue];
-        let aht = self
-            .store
-            .queue_stats(queue)
-            .aht_secs
-            .unwrap_or(f64::from(self.cfg.queues[qi].default_handle_secs));
-        let serving = self.members[qi]
-            .iter()
-            .filter(|&&ai| {
-                self.store.agent(&self.cfg.agents[ai].id).is_some_and(|r| {
-                    r.registered
-                        && matches!(
-                            r.status,
-                            AgentStatus::Ready
-                                | AgentStatus::Ringing
-                                | AgentStatus::OnCall
-                                | AgentStatus::WrapUp
-                        )
-                })
-            })
-            .count()
-            .max(1);
-        (position as f64 * aht / serving as f64).ceil() as u64
-    }
 }
 
-fn secs(s: u32) -> Duration {
+pub(super) fn secs(s: u32) -> Duration {
     Duration::from_secs(u64::from(s))
 }

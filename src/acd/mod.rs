@@ -7,10 +7,11 @@
 //! [`Instant`](std::time::Instant), calls [`Engine::handle_timeout`] when [`Engine::poll_timeout`] says so, and
 //! drains [`Action`]s with [`Engine::poll_action`].
 //!
-//! * [`Engine`] — the rules ([`engine`]).
-//! * [`Strategy`] — picking among ready agents ([`strategy`]).
+//! * [`Engine`] — the API and the rules for each input (`engine.rs`).
+//! * routing — timers and offering waiting calls to eligible agents (`routing.rs`).
+//! * [`Strategy`] — picking among eligible agents (`strategy.rs`).
 //! * [`AcdStore`] — the narrow state interface (agents, calls, queues, queue statistics) the
-//!   engine works through, with the in-memory [`MemoryStore`] ([`state`]). A later cluster mode
+//!   engine works through, with the in-memory [`MemoryStore`] (`state.rs`). A later cluster mode
 //!   can put the same records in Redis; timers are a node-local schedule derived from them.
 //!
 //! # Agent states
@@ -44,6 +45,7 @@
 //!   queue's `overflow` target (default voicemail).
 
 mod engine;
+mod routing;
 mod state;
 mod strategy;
 
