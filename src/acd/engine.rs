@@ -462,7 +462,7 @@ impl<S: AcdStore> Engine<S> {
             agent: agent.to_string(),
         });
         self.agent_released(agent, miss, &rec.queue, now);
-        if miss {
+        if miss && !rec.declined.iter().any(|a| a == agent) {
             rec.declined.push(agent.to_string());
         }
         match &rec.stage {

@@ -34,7 +34,9 @@ impl<S: AcdStore> Engine<S> {
                         agent: agent.clone(),
                     });
                     self.agent_released(agent, true, &rec.queue, now);
-                    rec.declined.push(agent.clone());
+                    if !rec.declined.contains(agent) {
+                        rec.declined.push(agent.clone());
+                    }
                 }
                 self.requeue(call, rec, now);
             }

@@ -1,4 +1,4 @@
-//! Deterministic simulation: ≥ 100,000 randomized calls through the engine on a fake clock,
+//! Deterministic simulation (seeded RNG, ordered maps wherever the driver picks at random): ≥ 100,000 randomized calls through the engine on a fake clock,
 //! with a shadow model built only from the inputs and the emitted actions that checks the
 //! invariants after every step:
 //!
@@ -13,7 +13,7 @@ use super::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 const CALLS: u64 = 101_000;
@@ -70,8 +70,8 @@ struct Shadow {
     queue_of: HashMap<CallId, usize>,
     key: HashMap<CallId, Key>,
     waiting: Vec<BTreeSet<Key>>,
-    offered: HashMap<CallId, Vec<AgentId>>,
-    connected: HashMap<CallId, AgentId>,
+    offered: BTreeMap<CallId, Vec<AgentId>>,
+    connected: BTreeMap<CallId, AgentId>,
     busy: HashMap<AgentId, CallId>,
     state: HashMap<AgentId, AgentStatus>,
     registered: HashMap<AgentId, bool>,

@@ -516,3 +516,83 @@ fn hang_ups_at_every_stage_and_bad_inputs() {
         (2, 1, 1, 5)
     );
 }
+
+#[test]
+fn config_from_the_hotline_config() {
+    use crate::config::{AgentConfig, Config, Queue};
+    let cfg = Config {
+        queues: vec![Queue {
+            name: "12345".into(),
+            strategy: "ring-all".into(),
+            wrap_up_secs: 20,
+            ring_secs: 12,
+            max_wait_secs: 240,
+            service_level_secs: 15,
+        }],
+        agents: vec![AgentConfig {
+            id: "1001".into(),
+            name: "Zhang".into(),
+            password: None,
+            ha1_md5: None,
+            ha1_sha256: None,
+            queues: vec!["12345".into()],
+            ready_on_register: true,
+        }],
+        ..Config::default()
+    };
+    let acd = AcdConfig::from_config(&cfg);
+    let q = &acd.queues[0];
+    assert_eq!(q.strategy, Strategy::RingAll);
+    assert_eq!(
+        (q.wrap_up_secs, q.ring_secs, q.max_wait_secs),
+        (20, 12, 240)
+    );
+    assert_eq!(
+        (q.announce_secs, q.no_answer_limit, q.overflow),
+        (30, 3, OverflowTarget::Voicemail)
+    );
+    assert_eq!(acd.agents[0].queues.get("12345"), Some(&1));
+    assert!(acd.agents[0].ready_on_register);
+}
+
+#[test]
+fn an_agent_in_two_queues_takes_the_higher_priority_then_older_call() {
+    let mut c = cfg(Strategy::LongestIdle, &["a"]);
+    c.queues.push(QueueSettings::new("r"));
+    c.agents[0].queues.insert("r".into(), 1);
+    let mut h = H::new(c);
+    h.login("a");
+    h.ok(Input::SetState {
+        agent: "a".into(),
+        state: Requested::Break,
+    });
+    h.call(1, 0);
+    h.ok(Input::CallArrived {
+        call: CallId(2),
+        queue: "r".into(),
+        priority: 0,
+        caller_number: "1".into(),
+    });
+    h.ok(Input::CallArrived {
+        call: CallId(3),
+        queue: "r".into(),
+        priority: 2,
+        caller_number: "1".into(),
+    });
+    h.actions();
+    h.ok(Input::SetState {
+        agent: "a".into(),
+        state: Requested::Ready,
+    });
+    assert_eq!(h.offers(), one("a", 3));
+    h.ok(Input::AgentRejected {
+        call: CallId(3),
+        agent: "a".into(),
+    });
+    // a missed 3 once; it is the only agent, so 3 comes back to it first.
+    assert_eq!(h.offers(), one("a", 3));
+    h.answer(3, "a");
+    h.end(3);
+    h.ok(Input::EndWrapUp { agent: "a".into() });
+    assert_eq!(h.offers(), one("a", 1));
+}
