@@ -1,3 +1,4 @@
+pub mod acd;
 pub mod api;
 pub mod call;
 pub mod cases;
