@@ -316,6 +316,39 @@ pub struct Queue {
     /// Service-level threshold (GB/T 33358: 15 s).
     #[serde(default = "default_sl")]
     pub service_level_secs: u32,
+    /// Seconds between position / expected-wait announcements to a waiting caller (0 = none).
+    #[serde(default = "default_announce")]
+    pub announce_secs: u32,
+    /// Consecutive unanswered offers before an agent is set not-ready ("no answer"); 0 = never.
+    #[serde(default = "default_no_answer_limit")]
+    pub no_answer_limit: u32,
+    /// Where callers go after `max_wait_secs`, or when no agent is logged in: "voicemail" or
+    /// "callback".
+    #[serde(default = "default_overflow")]
+    pub overflow: String,
+    /// Skills an agent needs to be offered this queue's calls.
+    #[serde(default)]
+    pub required_skills: Vec<String>,
+    /// Average handle time (talk + wrap-up) assumed until calls have been measured, for the
+    /// expected-wait estimate.
+    #[serde(default = "default_handle")]
+    pub default_handle_secs: u32,
+}
+
+fn default_announce() -> u32 {
+    30
+}
+
+fn default_no_answer_limit() -> u32 {
+    3
+}
+
+fn default_overflow() -> String {
+    "voicemail".into()
+}
+
+fn default_handle() -> u32 {
+    180
 }
 
 fn default_strategy() -> String {
@@ -355,6 +388,13 @@ pub struct AgentConfig {
     /// Become ready as soon as the softphone registers (desk phones).
     #[serde(default)]
     pub ready_on_register: bool,
+    /// Skills (e.g. "english", "urban-management") that queues may require.
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// Level per queue (1 = offered first; an agent of level 2 gets a call only when no free
+    /// level-1 agent can take it). Queues not named here: level 1.
+    #[serde(default)]
+    pub levels: BTreeMap<String, u8>,
 }
 
 /// API roles (DESIGN.md).

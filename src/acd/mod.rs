@@ -275,9 +275,9 @@ pub struct AcdConfig {
 }
 
 impl AcdConfig {
-    /// From `[[queues]]` and `[[agents]]`; settings the config does not have yet take the
-    /// defaults of [`QueueSettings::new`] / [`AgentSettings::new`]. An unknown strategy name
-    /// (the config validates them) falls back to longest-idle.
+    /// From `[[queues]]` and `[[agents]]` (strategy, times, announcements, no-answer limit,
+    /// overflow target, skills, levels). An unknown strategy or overflow name (the config
+    /// check refuses them) falls back to longest-idle / voicemail.
     pub fn from_config(cfg: &crate::config::Config) -> Self {
         let queues = cfg
             .queues
@@ -287,18 +287,36 @@ impl AcdConfig {
                 wrap_up_secs: q.wrap_up_secs,
                 ring_secs: q.ring_secs,
                 max_wait_secs: q.max_wait_secs,
+                announce_secs: q.announce_secs,
+                no_answer_limit: q.no_answer_limit,
+                overflow: if q.overflow == "callback" {
+                    OverflowTarget::Callback
+                } else {
+                    OverflowTarget::Voicemail
+                },
+                required_skills: q.required_skills.clone(),
+                default_handle_secs: q.default_handle_secs,
                 ..QueueSettings::new(&q.name)
             })
             .collect();
         let agents = cfg
             .agents
             .iter()
-            .map(|a| AgentSettings {
-                ready_on_register: a.ready_on_register,
-                ..AgentSettings::new(
-                    &a.id,
-                    &a.queues.iter().map(String::as_str).collect::<Vec<_>>(),
-                )
+            .map(|a| {
+                let mut settings = AgentSettings {
+                    ready_on_register: a.ready_on_register,
+                    skills: a.skills.clone(),
+                    ..AgentSettings::new(
+                        &a.id,
+                        &a.queues.iter().map(String::as_str).collect::<Vec<_>>(),
+                    )
+                };
+                for (queue, level) in &a.levels {
+                    if let Some(l) = settings.queues.get_mut(queue) {
+                        *l = (*level).max(1);
+                    }
+                }
+                settings
             })
             .collect();
         AcdConfig { queues, agents }

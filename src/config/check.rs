@@ -273,10 +273,27 @@ fn check_numbers_and_queues(c: &mut Checker) {
                 ),
             );
         }
+        if !matches!(q.overflow.as_str(), "voicemail" | "callback") {
+            c.push(
+                "queues",
+                format!("queues[{i}].overflow"),
+                format!("{:?} must be \"voicemail\" or \"callback\"", q.overflow),
+            );
+        }
+        for skill in &q.required_skills {
+            if !cfg.agents.iter().any(|a| a.skills.contains(skill)) {
+                c.push(
+                    "queues",
+                    format!("queues[{i}].required_skills"),
+                    format!("no agent has the skill {skill:?}: nobody could take these calls"),
+                );
+            }
+        }
         for (key, v) in [
             ("ring_secs", q.ring_secs),
             ("max_wait_secs", q.max_wait_secs),
             ("service_level_secs", q.service_level_secs),
+            ("default_handle_secs", q.default_handle_secs),
         ] {
             if v == 0 {
                 c.push(
@@ -357,6 +374,21 @@ fn check_people(c: &mut Checker) {
     let departments: HashSet<&str> = cfg.departments.iter().map(|d| d.id.as_str()).collect();
     c.unique("agents", "id", cfg.agents.iter().map(|a| a.id.as_str()));
     for (i, a) in cfg.agents.iter().enumerate() {
+        for (queue, level) in &a.levels {
+            if !a.queues.contains(queue) {
+                c.push(
+                    "agents",
+                    format!("agents[{i}].levels.{queue}"),
+                    format!("{queue:?} is not one of this agent's queues"),
+                );
+            } else if !(1..=9).contains(level) {
+                c.push(
+                    "agents",
+                    format!("agents[{i}].levels.{queue}"),
+                    "must be between 1 (offered first) and 9".into(),
+                );
+            }
+        }
         if a.id.is_empty()
             || a.id.len() > 64
             || !a

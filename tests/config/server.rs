@@ -254,3 +254,77 @@ fn forward_needs_a_trunk_with_a_proxy_and_a_number() {
     );
     cfg.assert_one("hotline.toml", "numbers[0].forward.number", "digits only");
 }
+
+// ----- queue routing settings (ACD) -------------------------------------------------------------
+
+#[test]
+fn bad_queue_routing_settings() {
+    edits_give_one(
+        "queues.toml",
+        &[(
+            "overflow = \"voicemail\"    # after",
+            "overflow = \"hangup\"    # after",
+            "queues[0].overflow",
+            "\"voicemail\" or \"callback\"",
+        )],
+    );
+    edit_gives_one(
+        "queues.toml",
+        "required_skills = []      # skills",
+        "required_skills = [\"english\"]      # skills",
+        "queues[0].required_skills",
+        "no agent has the skill \"english\"",
+    );
+    edit_gives_one(
+        "queues.toml",
+        "default_handle_secs = 180 #",
+        "default_handle_secs = 0 #",
+        "queues[0].default_handle_secs",
+        "more than 0",
+    );
+}
+
+#[test]
+fn agent_levels_name_their_own_queues() {
+    edit_gives_one(
+        "queues.toml",
+        "# levels = { \"12345\" = 1 }",
+        "levels = { \"12319\" = 2 }",
+        "agents[0].levels.12319",
+        "not one of this agent's queues",
+    );
+    edit_gives_one(
+        "queues.toml",
+        "# levels = { \"12345\" = 1 }",
+        "levels = { \"12345\" = 0 }",
+        "agents[0].levels.12345",
+        "between 1",
+    );
+    // Skills and levels as the ACD sees them.
+    let cfg = Cfg::edited(
+        "queues.toml",
+        "# skills = [\"english\"]",
+        "skills = [\"english\"]",
+    );
+    cfg.replace(
+        "queues.toml",
+        "# levels = { \"12345\" = 1 }",
+        "levels = { \"12345\" = 2 }",
+    );
+    cfg.replace(
+        "queues.toml",
+        "required_skills = []      # skills",
+        "required_skills = [\"english\"]      # skills",
+    );
+    let loaded = load(&cfg.main()).expect("loads");
+    let acd = hotline::acd::AcdConfig::from_config(&loaded.config);
+    let q = &acd.queues[0];
+    assert_eq!(q.required_skills, ["english"]);
+    assert_eq!(
+        (q.announce_secs, q.no_answer_limit, q.default_handle_secs),
+        (30, 3, 180)
+    );
+    let a = acd.agents.iter().find(|a| a.id == "1001").unwrap();
+    assert_eq!(a.skills, ["english"]);
+    assert_eq!(a.queues["12345"], 2);
+}
