@@ -528,6 +528,11 @@ fn config_from_the_hotline_config() {
             ring_secs: 12,
             max_wait_secs: 240,
             service_level_secs: 15,
+            announce_secs: 45,
+            no_answer_limit: 2,
+            overflow: "callback".into(),
+            required_skills: vec!["english".into()],
+            default_handle_secs: 200,
         }],
         agents: vec![AgentConfig {
             id: "1001".into(),
@@ -537,6 +542,8 @@ fn config_from_the_hotline_config() {
             ha1_sha256: None,
             queues: vec!["12345".into()],
             ready_on_register: true,
+            skills: vec!["english".into()],
+            levels: [("12345".to_string(), 2u8)].into_iter().collect(),
         }],
         ..Config::default()
     };
@@ -549,9 +556,12 @@ fn config_from_the_hotline_config() {
     );
     assert_eq!(
         (q.announce_secs, q.no_answer_limit, q.overflow),
-        (30, 3, OverflowTarget::Voicemail)
+        (45, 2, OverflowTarget::Callback)
     );
-    assert_eq!(acd.agents[0].queues.get("12345"), Some(&1));
+    assert_eq!(q.required_skills, ["english"]);
+    assert_eq!(q.default_handle_secs, 200);
+    assert_eq!(acd.agents[0].queues.get("12345"), Some(&2));
+    assert_eq!(acd.agents[0].skills, ["english"]);
     assert!(acd.agents[0].ready_on_register);
 }
 
