@@ -101,6 +101,25 @@ fn udp_payloads(file: &Path) -> Vec<Vec<u8>> {
     out
 }
 
+/// RMS level of one channel of interleaved stereo samples.
+fn channel_rms(samples: &[i16], ch: usize) -> f64 {
+    let v: Vec<f64> = samples
+        .iter()
+        .skip(ch)
+        .step_by(2)
+        .map(|&s| f64::from(s))
+        .collect();
+    (v.iter().map(|x| x * x).sum::<f64>() / v.len().max(1) as f64).sqrt()
+}
+
+/// `forward = { trunk = "carrier", number = "9000" }` for a test number.
+fn forward_to_9000() -> toml::Value {
+    let mut t = toml::Table::new();
+    t.insert("trunk".into(), "carrier".into());
+    t.insert("number".into(), "9000".into());
+    toml::Value::Table(t)
+}
+
 #[test]
 fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
     let server = Server::start(
@@ -166,15 +185,7 @@ fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
         (7.0..=12.0).contains(&seconds),
         "recording lasts {seconds} s"
     );
-    let rms = |ch: usize| {
-        let v: Vec<f64> = samples
-            .iter()
-            .skip(ch)
-            .step_by(2)
-            .map(|&s| f64::from(s))
-            .collect();
-        (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt()
-    };
+    let rms = |ch: usize| channel_rms(&samples, ch);
     assert!(rms(0) > 300.0, "caller channel is silent (rms {})", rms(0));
     assert!(rms(1) > 300.0, "right channel is silent (rms {})", rms(1));
 
@@ -207,12 +218,7 @@ fn forwarded_call_is_bridged_transcoded_and_recorded() {
             "19999",
             &[
                 ("hangup_after_secs", 60.into()),
-                ("forward", {
-                    let mut t = toml::Table::new();
-                    t.insert("trunk".into(), "carrier".into());
-                    t.insert("number".into(), "9000".into());
-                    toml::Value::Table(t)
-                }),
+                ("forward", forward_to_9000()),
             ],
         );
     let server = Server::start(cfg, [127, 0, 0, 1].into());
@@ -287,15 +293,7 @@ fn forwarded_call_is_bridged_transcoded_and_recorded() {
     let mut wav = hound::WavReader::open(&path).expect("a readable WAV");
     assert_eq!(wav.spec().channels, 2);
     let samples: Vec<i16> = wav.samples::<i16>().map(|s| s.unwrap()).collect();
-    let rms = |ch: usize| {
-        let v: Vec<f64> = samples
-            .iter()
-            .skip(ch)
-            .step_by(2)
-            .map(|&s| f64::from(s))
-            .collect();
-        (v.iter().map(|x| x * x).sum::<f64>() / v.len().max(1) as f64).sqrt()
-    };
+    let rms = |ch: usize| channel_rms(&samples, ch);
     assert!(rms(0) > 300.0, "caller channel silent (rms {})", rms(0));
     assert!(rms(1) > 300.0, "far-end channel silent (rms {})", rms(1));
     // The digit was seen on the caller's leg even though the far end has no telephone-event.
@@ -311,15 +309,7 @@ fn far_end_holds_and_resumes_a_forwarded_call() {
     let uas_port = free_port([127, 0, 0, 1].into());
     let cfg = Config::demo()
         .trunk("carrier", "outbound_proxy", format!("127.0.0.1:{uas_port}"))
-        .add_number(
-            "19999",
-            &[("forward", {
-                let mut t = toml::Table::new();
-                t.insert("trunk".into(), "carrier".into());
-                t.insert("number".into(), "9000".into());
-                toml::Value::Table(t)
-            })],
-        );
+        .add_number("19999", &[("forward", forward_to_9000())]);
     let server = Server::start(cfg, [127, 0, 0, 1].into());
     let callee = Sipp::new(&server.sip_target(), "uas_hold.xml")
         .port(uas_port)
