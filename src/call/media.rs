@@ -50,7 +50,13 @@ struct Leg {
 impl Leg {
     /// SDP from `local` with the version moved on if it differs from what we sent last.
     fn stamp(&mut self, make: impl Fn(&LocalMedia) -> Vec<u8>) -> Vec<u8> {
-        let mut sdp = make(&self.local);
+        let first = make(&self.local);
+        self.restamp(first, make)
+    }
+
+    /// [`Leg::stamp`] for SDP already rendered from `local` (rendered again only when its
+    /// version has to move on).
+    fn restamp(&mut self, mut sdp: Vec<u8>, make: impl Fn(&LocalMedia) -> Vec<u8>) -> Vec<u8> {
         if !self.sent.is_empty() && sdp != self.sent {
             self.local.version += 1;
             sdp = make(&self.local);
@@ -143,10 +149,12 @@ impl CallMedia {
             .legs
             .get_mut(call_id)
             .ok_or_else(|| Refusal::NotAcceptable("no media for the call".into()))?;
-        let (_, params) = sdp::answer(&msg.body, &leg.local)
+        let (first, params) = sdp::answer(&msg.body, &leg.local)
             .map_err(|e| Refusal::NotAcceptable(format!("Not Acceptable Here ({})", e.reason())))?;
-        let body = msg.body.clone();
-        let answer = leg.stamp(|local| sdp::answer(&body, local).map(|a| a.0).unwrap_or_default());
+        let body = &msg.body;
+        let answer = leg.restamp(first, |local| {
+            sdp::answer(body, local).map(|a| a.0).unwrap_or_default()
+        });
         leg.offered = false;
         self.ready(call_id, params);
         Ok(answer)
