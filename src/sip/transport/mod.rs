@@ -108,9 +108,9 @@ impl Transports {
     /// Binds UDP and TCP on `cfg.addr` (the TCP port is the UDP port actually bound, so port 0
     /// works for tests) and starts the readers.
     pub async fn bind(cfg: &TransportConfig) -> std::io::Result<(Transports, InboundLanes)> {
-        let udp = Arc::new(bind_udp(cfg.addr)?);
+        let (udp, listener) = bind_pair(cfg.addr).await?;
+        let udp = Arc::new(udp);
         let local = udp.local_addr()?;
-        let listener = tokio::net::TcpListener::bind(local).await?;
         let (ptx, prx) = mpsc::channel(cfg.max_pending.max(64) * 4);
         let (ntx, nrx) = mpsc::channel(cfg.max_pending);
         let stats = Arc::new(TransportStats::default());
@@ -198,4 +198,26 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
     UdpSocket::from_std(sock.into())
+}
+
+/// UDP and TCP on the same address. With port 0 the kernel picks a free UDP port whose TCP
+/// twin may be taken (an outgoing connection's ephemeral port): then another port is tried.
+async fn bind_pair(
+    addr: std::net::SocketAddr,
+) -> std::io::Result<(tokio::net::UdpSocket, tokio::net::TcpListener)> {
+    let mut attempts = 0;
+    loop {
+        let udp = bind_udp(addr)?;
+        match tokio::net::TcpListener::bind(udp.local_addr()?).await {
+            Ok(listener) => return Ok((udp, listener)),
+            Err(e)
+                if addr.port() == 0
+                    && e.kind() == std::io::ErrorKind::AddrInUse
+                    && attempts < 20 =>
+            {
+                attempts += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
