@@ -4,6 +4,7 @@
 //! problem with its file, key and reason.
 
 mod check;
+mod check_flows;
 mod load;
 
 use std::collections::BTreeMap;
@@ -58,6 +59,7 @@ pub struct Config {
     pub grid_cells: Vec<GridCellConfig>,
     pub calendar: CalendarConfig,
     pub deadlines: DeadlineConfig,
+    pub callers: CallersConfig,
     /// Which file each top-level section came from (for messages).
     pub sources: BTreeMap<String, PathBuf>,
 }
@@ -271,6 +273,77 @@ pub struct Number {
     /// recorded), e.g. a duty phone out of hours.
     #[serde(default)]
     pub forward: Option<Forward>,
+    /// The first prompt a caller hears (default `greeting-<number>`); a name of the prompt
+    /// manifest (docs/ivr.md).
+    #[serde(default)]
+    pub greeting: Option<String>,
+    /// Play `recording-notice` after the greeting.
+    #[serde(default = "default_true")]
+    pub recording_notice: bool,
+    /// A key pressed during the greeting that switches the call to the other language
+    /// (Mandarin ↔ English); the greeting then offers it with `language-menu`. None = no offer.
+    #[serde(default)]
+    pub language_key: Option<String>,
+    /// Keys a caller may press during the greeting for self-service: key → one of
+    /// [`SELF_SERVICES`]. Empty = none (the greeting then plays no `self-service-menu`).
+    #[serde(default)]
+    pub self_service: BTreeMap<String, String>,
+    /// What a caller hears outside `hours`: "reject" (a closed notice and goodbye) or
+    /// "voicemail" (the closed notice, then leave a message).
+    #[serde(default = "default_closed")]
+    pub closed: String,
+    /// The satisfaction survey after the agent hangs up.
+    #[serde(default)]
+    pub survey: bool,
+    /// A key a waiting caller presses to ask for a callback that keeps its place in the queue.
+    #[serde(default)]
+    pub queue_callback_key: Option<String>,
+}
+
+impl Number {
+    /// The greeting prompt's name: `greeting`, or `greeting-<number>`.
+    pub fn greeting_prompt(&self) -> String {
+        self.greeting
+            .clone()
+            .unwrap_or_else(|| format!("greeting-{}", self.number))
+    }
+}
+
+/// Self-service a number may offer during its greeting (`self_service` values).
+pub const SELF_SERVICES: &[&str] = &["order-status", "voicemail", "callback"];
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_closed() -> String {
+    "reject".into()
+}
+
+/// Callers the hotline treats apart (`[callers]`): refused, or put ahead in the queue.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallersConfig {
+    /// Numbers refused with the `blacklisted` prompt.
+    pub blacklist: Vec<BlacklistEntry>,
+    /// Numbers that wait ahead of others (priority 1–9; everyone else has 0).
+    pub priority: Vec<PriorityEntry>,
+}
+
+/// A caller number that is refused, and why (kept for supervisors and the audit).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BlacklistEntry {
+    pub number: String,
+    pub reason: String,
+}
+
+/// A caller number with a queue priority (higher waits ahead).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityEntry {
+    pub number: String,
+    pub priority: u8,
 }
 
 /// Where a forwarded number's calls go.

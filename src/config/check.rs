@@ -56,6 +56,7 @@ pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
         }
     }
     check_deadlines(&mut c);
+    super::check_flows::check(config, c.problems);
 }
 
 fn check_server(c: &mut Checker) {

@@ -25,6 +25,13 @@ fn number(n: &str, answer_after_ms: u32, hangup_after_secs: u32) -> Number {
         answer_after_ms,
         hangup_after_secs,
         forward: None,
+        greeting: None,
+        recording_notice: true,
+        language_key: None,
+        self_service: Default::default(),
+        closed: "reject".into(),
+        survey: false,
+        queue_callback_key: None,
     }
 }
 
