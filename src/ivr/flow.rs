@@ -36,6 +36,8 @@ enum State {
     AwaitLookup,
     /// Reading the order's status; then the queue.
     ReadingStatus,
+    /// `recording-notice` that a key cut off in the greeting, before the queue.
+    NoticeBeforeQueue,
     /// `leave-message` and the beep (after `closed-hours` when the number is closed).
     MessagePrompt,
     /// Recording the message since `since`.
@@ -63,6 +65,8 @@ pub struct Flow {
     priority: u8,
     /// The call came outside the number's hours.
     closed: bool,
+    /// The recording notice has not been heard to its end yet (it is played before the queue).
+    notice_pending: bool,
     state: State,
     /// Token of the playlist whose [`FlowEvent::PlayDone`] is awaited.
     playing: Option<u64>,
@@ -89,6 +93,7 @@ impl Flow {
             switched: false,
             priority,
             closed: opening == Opening::Closed,
+            notice_pending: false,
             state: State::Done,
             playing: None,
             last_token: 0,
@@ -110,6 +115,7 @@ impl Flow {
                 flow.play_here(prompts(&["closed-hours", "goodbye"]), false, now);
             }
             Opening::Open => {
+                flow.notice_pending = flow.rules.recording_notice;
                 flow.state = State::Greeting { part: 0 };
                 flow.play_greeting_part(0, now);
             }
@@ -137,6 +143,7 @@ impl Flow {
             switched: false,
             priority: 0,
             closed: false,
+            notice_pending: false,
             state: State::Done,
             playing: None,
             last_token: 0,
@@ -165,7 +172,10 @@ impl Flow {
 
     pub fn stage(&self) -> FlowStage {
         match &self.state {
-            State::Greeting { .. } | State::InvalidKey | State::Refusing(_) => FlowStage::Greeting,
+            State::Greeting { .. }
+            | State::InvalidKey
+            | State::NoticeBeforeQueue
+            | State::Refusing(_) => FlowStage::Greeting,
             State::MessagePrompt if self.closed => FlowStage::Greeting,
             State::MessagePrompt
             | State::OrderEntry { .. }
@@ -239,7 +249,7 @@ impl Flow {
         }
         match self.state {
             State::OrderEntry { .. } => self.end_entry(now),
-            State::AwaitLookup => self.enter_queue(),
+            State::AwaitLookup => self.enter_queue(now),
             State::Recording { .. } => self.end_recording(now),
             _ => {}
         }
@@ -306,14 +316,23 @@ impl Flow {
                 self.play(language, items, barge_in, now);
             }
             // Pressing nothing goes straight to the queue (GB/T 33358: no IVR maze).
-            None => self.enter_queue(),
+            None => self.enter_queue(now),
         }
     }
 
     fn play_done(&mut self, now: Instant) {
         match self.state.clone() {
-            State::Greeting { part } => self.play_greeting_part(part + 1, now),
-            State::InvalidKey | State::ReadingStatus => self.enter_queue(),
+            State::Greeting { part } => {
+                if part == 0 {
+                    self.notice_pending = false;
+                }
+                self.play_greeting_part(part + 1, now)
+            }
+            State::InvalidKey | State::ReadingStatus => self.enter_queue(now),
+            State::NoticeBeforeQueue => {
+                self.notice_pending = false;
+                self.enter_queue(now)
+            }
             State::OrderEntry { digits, .. } => {
                 let wait = if digits.is_empty() {
                     FIRST_DIGIT_TIMEOUT
@@ -354,6 +373,7 @@ impl Flow {
                 self.barge();
                 if self.rules.language_key == Some(d) && !self.switched {
                     self.switched = true;
+                    self.notice_pending = self.rules.recording_notice;
                     self.language = other_language(&self.language).to_string();
                     self.actions
                         .push_back(FlowAction::SetLanguage(self.language.clone()));
@@ -426,7 +446,7 @@ impl Flow {
             let items = prompts(&["invalid-input", "enter-order-number"]);
             self.play_here(items, true, now);
         } else {
-            self.enter_queue();
+            self.enter_queue(now);
         }
     }
 
@@ -457,7 +477,14 @@ impl Flow {
         self.finish(end);
     }
 
-    fn enter_queue(&mut self) {
+    /// To the queue; first the recording notice if a key cut it off (every caller who may
+    /// reach an agent hears it).
+    fn enter_queue(&mut self, now: Instant) {
+        if self.notice_pending {
+            self.state = State::NoticeBeforeQueue;
+            self.play_here(prompts(&["recording-notice"]), false, now);
+            return;
+        }
         let end = FlowEnd::Queue {
             queue: self.rules.queue.clone(),
             priority: self.priority,

@@ -250,6 +250,29 @@ fn other_key_hears_invalid_input_then_queues() {
     assert_eq!(h[0].items, ["invalid-input"]);
     assert!(!h[0].barge_in);
     assert!(c.digit('1').is_empty(), "no menu while the error plays");
+    // The key cut the recording notice off: it is played before the queue.
+    let h = heard(&c.played());
+    assert_eq!(h[0].items, ["recording-notice"]);
+    assert!(!h[0].barge_in);
+    assert!(c.done.is_empty());
+    c.played();
+    assert_eq!(c.end(), &queue(0));
+}
+
+#[test]
+fn notice_heard_once_is_not_repeated() {
+    let rules = rules_with(|_| {});
+    let (mut c, _) = Call::start(&rules, "12345", "1", workday());
+    c.played(); // greeting + notice heard to the end
+    let h = heard(&c.digit('6'));
+    assert_eq!(h[0].items, ["invalid-input"]);
+    c.played();
+    assert_eq!(c.end(), &queue(0));
+    // Without a recording notice configured, none is added.
+    let rules = rules_with(|cfg| cfg.numbers[0].recording_notice = false);
+    let (mut c, first) = Call::start(&rules, "12345", "1", workday());
+    assert_eq!(names(&first), ["greeting-12345"]);
+    c.digit('6');
     c.played();
     assert_eq!(c.end(), &queue(0));
 }
@@ -283,6 +306,7 @@ fn lost_play_done_does_not_hold_the_caller() {
 fn order_status_call() -> Call {
     let rules = rules_with(|_| {});
     let (mut c, _) = Call::start(&rules, "12345", "13811112222", workday());
+    c.played(); // greeting and notice heard; the key comes during the language offer
     let h = heard(&c.digit('1'));
     assert_eq!(h[0].items, ["enter-order-number"]);
     assert!(h[0].barge_in);
@@ -551,7 +575,8 @@ fn priority_from_config() {
     assert_eq!(rules.priority("13800000001"), 5, "the shipped demo entry");
     let (mut c, _) = Call::start(&rules, "12345", "13700000009", workday());
     assert_eq!(c.flow.priority(), 9);
-    c.digit('5'); // invalid → queue
+    c.digit('5'); // invalid → (notice) → queue
+    c.played();
     c.played();
     assert_eq!(c.end(), &queue(9));
     let (c, _) = Call::start(&rules, "12345", "13700000010", workday());
