@@ -56,6 +56,8 @@ pub(super) struct Call {
     pub provisional: bool,
     /// Outbound: an 18x arrived ([`Event::CallRinging`] went out).
     pub ringing: bool,
+    /// REFERs accepted in this call (the NOTIFY of the second on needs `id`, RFC 3515).
+    pub refers: u32,
     /// Outbound: the trunk it goes through, and whether its INVITE already answered a
     /// challenge (once only: a second 401/407 means the credentials are wrong).
     pub trunk: Option<String>,
@@ -196,6 +198,7 @@ impl Endpoint {
                 bye_after_ack: None,
                 provisional: false,
                 ringing: false,
+                refers: 0,
                 trunk: None,
                 auth_tried: false,
             },

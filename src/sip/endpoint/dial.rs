@@ -229,6 +229,7 @@ impl Endpoint {
                 bye_after_ack: None,
                 provisional: false,
                 ringing: false,
+                refers: 0,
                 trunk: route.trunk,
                 auth_tried: false,
             },

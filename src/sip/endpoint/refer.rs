@@ -82,13 +82,21 @@ impl Endpoint {
         if no_sub {
             return;
         }
-        // The transfer is the call layer's from here; the implicit subscription ends now.
+        // The transfer is the call layer's from here; the implicit subscription ends now. From
+        // the second REFER of a dialog on, the NOTIFY names it by its CSeq (RFC 3515 §2.4.6).
+        let earlier = self.calls.by_id.get_mut(&call_id).map_or(0, |c| {
+            c.refers += 1;
+            c.refers - 1
+        });
+        let refer_id = (earlier > 0)
+            .then(|| req.cseq().ok().map(|c| c.seq))
+            .flatten();
         let state = SubscriptionState::Terminated {
             reason: Some("noresource".into()),
         };
         let Some(notify) = self
             .dialogs
-            .update(&id, |d| d.notify_refer(None, &state, 200, "OK"))
+            .update(&id, |d| d.notify_refer(refer_id, &state, 200, "OK"))
         else {
             return;
         };

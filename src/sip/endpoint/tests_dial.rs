@@ -302,11 +302,25 @@ fn refer_is_accepted_reported_and_notified() {
         e,
         Event::TransferRequested { call_id, target } if call_id == "t1" && target == "12319"
     )));
-    // The NOTIFY is answered, then the transferor hangs up.
+    // The NOTIFY is answered. A second REFER's NOTIFY names it by its CSeq.
     let mut notify_ok = Message::response_to(&n, 200, None);
     notify_ok.ensure_to_tag("x");
     deliver_via(&mut h, notify_ok, udp(TRUNK));
-    h.deliver(&in_dialog("BYE", &ok, 3, "z9hG4bKbye"), TRUNK);
+    h.deliver(
+        &refer(&ok, 3, "Refer-To: <sip:1002@203.0.113.1>\r\n"),
+        TRUNK,
+    );
+    let sent = h.take();
+    find(&sent, 202);
+    let second = sent
+        .iter()
+        .find(|(_, m)| m.method() == Some(&Method::Notify))
+        .map(|(_, m)| m.clone())
+        .expect("a second NOTIFY");
+    assert_eq!(second.header("Event"), Some("refer;id=3"));
+    assert!(second.cseq().unwrap().seq > n.cseq().unwrap().seq);
+    // Then the transferor hangs up.
+    h.deliver(&in_dialog("BYE", &ok, 4, "z9hG4bKbye"), TRUNK);
     assert_eq!(find(&h.take(), 200).cseq().unwrap().method, Method::Bye);
     assert_eq!(ended(&h, "t1").as_deref(), Some("remote BYE"));
 }
