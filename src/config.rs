@@ -263,12 +263,13 @@ pub struct Number {
     /// "24x7" or "working-hours" (the working calendar).
     #[serde(default = "default_hours")]
     pub hours: String,
-    /// Until call flows exist (issue 5): ring this long before answering…
+    /// Ring this long before answering (180 Ringing first when not 0).
     #[serde(default)]
     pub answer_after_ms: u32,
-    /// …and hang up this long after answering.
-    #[serde(default = "default_hangup_after")]
-    pub hangup_after_secs: u32,
+    /// An answered call is hung up (BYE) this long after the answer at the latest; 0 = no
+    /// limit. Default 14,400 s (4 h).
+    #[serde(default = "default_max_call")]
+    pub max_call_secs: u32,
     /// Forward calls to this number through a trunk instead of the greeting (bridged and
     /// recorded), e.g. a duty phone out of hours.
     #[serde(default)]
@@ -355,8 +356,8 @@ pub struct Forward {
     pub number: String,
 }
 
-fn default_hangup_after() -> u32 {
-    30
+fn default_max_call() -> u32 {
+    14_400
 }
 
 fn default_hours() -> String {
