@@ -113,6 +113,26 @@ async fn call_answers_fit_the_documented_schemas() {
         .await;
     assert_eq!(attached.status, StatusCode::OK);
     assert_documented(&doc, "post", "/api/v1/calls/{id}/work-order", &attached);
+    // The order's trail shows the link and, after the survey, the caller's answer.
+    app.store
+        .record_survey("c-1", 2, chrono::Utc::now())
+        .await
+        .unwrap();
+    let events = app
+        .get(
+            &format!("/api/v1/work-orders/{}/events", order["id"]),
+            Some(AGENT),
+        )
+        .await;
+    let actions: Vec<String> = events
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, ["create", "call-linked", "survey"]);
+    assert_documented(&doc, "get", "/api/v1/work-orders/{key}/events", &events);
 
     // Callback tasks.
     let task = app

@@ -705,3 +705,63 @@ pub(crate) async fn missed_call_tasks_cancelled_by_an_answered_call(b: Backend) 
         0
     );
 }
+
+pub(crate) async fn survey_on_call_and_order(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let t = at(2026, 11, 23, 2, 0);
+    // A call without an order: the answer is on the call and its trail only.
+    ts.store.save_call(&full_call("s-1", t)).await.unwrap();
+    let mut plain = CallRecord::inbound("s-2", "13800000012", "12345", t);
+    plain.agent_id = Some("1002".into());
+    ts.store.save_call(&plain).await.unwrap();
+    let got = ts
+        .store
+        .record_survey("s-2", 3, t + secs(200))
+        .await
+        .unwrap();
+    assert_eq!(got.survey, Some(3));
+    let steps = ts.store.call_steps("s-2").await.unwrap();
+    assert_eq!(
+        (
+            steps[0].step.as_str(),
+            steps[0].detail.as_deref(),
+            steps[0].agent_id.as_deref()
+        ),
+        ("survey", Some("3"), Some("1002"))
+    );
+    // A call with an order: also a `survey` event on the order.
+    let order = create(&ts, complaint("with survey"), t).await;
+    ts.store
+        .link_call_to_order("s-1", order, &actor(Role::Agent), t + secs(100))
+        .await
+        .unwrap();
+    ts.store
+        .record_survey("s-1", 1, t + secs(310))
+        .await
+        .unwrap();
+    let events = ts.store.order_events(order).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.action, "survey");
+    assert_eq!(last.data.0["survey"], 1);
+    assert_eq!(last.data.0["call_id"], "s-1");
+    assert_eq!(
+        ts.store.get_call("s-1").await.unwrap().unwrap().survey,
+        Some(1)
+    );
+    // A later save of the record without the answer keeps it.
+    let mut again = full_call("s-1", t);
+    again.survey = None;
+    ts.store.save_call(&again).await.unwrap();
+    assert_eq!(
+        ts.store.get_call("s-1").await.unwrap().unwrap().survey,
+        Some(1)
+    );
+    // Bad answers and unknown calls.
+    let err = ts.store.record_survey("s-1", 4, t).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "survey"),
+        "{err:?}"
+    );
+    let err = ts.store.record_survey("nope", 1, t).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}

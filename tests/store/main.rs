@@ -45,6 +45,7 @@ both_backends!(
     callback_task_lifecycle,
     concurrent_takes_one_winner,
     missed_call_tasks_cancelled_by_an_answered_call,
+    survey_on_call_and_order,
 );
 
 pub(crate) fn actor(role: Role) -> Actor {

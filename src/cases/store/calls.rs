@@ -285,6 +285,71 @@ impl Store {
         Ok(linked)
     }
 
+    /// Stores the caller's satisfaction survey answer (1 satisfied, 2 basically satisfied,
+    /// 3 dissatisfied) on the call, as a `survey` step, and — when the call has an order — as a
+    /// `survey` event on the order; one transaction. Returns the call as it is afterwards.
+    pub async fn record_survey(
+        &self,
+        call_id: &str,
+        answer: i32,
+        now: DateTime<Utc>,
+    ) -> Result<CallRecord, StoreError> {
+        if !(1..=3).contains(&answer) {
+            return Err(StoreError::invalid(
+                "survey",
+                format!(
+                    "{answer} is not 1 (satisfied), 2 (basically satisfied) or 3 (dissatisfied)"
+                ),
+            ));
+        }
+        let update = format!("UPDATE calls SET survey = $1 WHERE id = $2 RETURNING {CALL_COLUMNS}");
+        let actor = super::from_call::call_flow_actor();
+        Ok(with_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let call = sqlx::query_as::<_, CallRecord>(&update)
+                .bind(answer)
+                .bind(call_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: format!("call {call_id}"),
+                })?;
+            sqlx::query(INSERT_STEP)
+                .bind(call_id)
+                .bind(now)
+                .bind("survey")
+                .bind(call.agent_id.clone())
+                .bind(Some(answer.to_string()))
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some(order_id) = call.work_order_id {
+                sqlx::query(
+                    "UPDATE work_orders SET version = version + 1, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO case_events (order_id, at, actor, actor_role, action, \
+                     from_status, to_status, note, data) \
+                     VALUES ($1, $2, $3, $4, 'survey', NULL, NULL, NULL, $5)",
+                )
+                .bind(order_id)
+                .bind(now)
+                .bind(&actor.name)
+                .bind(actor.role.as_str())
+                .bind(Json(
+                    serde_json::json!({ "call_id": call_id, "survey": answer }),
+                ))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            call
+        }))
+    }
+
     /// The orders of a caller's number, open ones first, then newest first (the agent's screen
     /// pop). `limit` 1–500.
     pub async fn orders_for_caller(
