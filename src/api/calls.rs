@@ -94,7 +94,13 @@ fn may_act_on(user: &User, call: &CallRecord, what: &str) -> Result<(), ApiError
 /// `DATA_DIR/recordings`, so a relative data directory gives paths that start with it).
 pub fn recording_file(data_dir: &FsPath, stored: &str) -> PathBuf {
     let p = FsPath::new(stored);
-    if p.is_absolute() || p.starts_with(data_dir) {
+    // `./data` and `data` are the same directory.
+    let plain = |p: &FsPath| -> PathBuf {
+        p.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    };
+    if p.is_absolute() || plain(p).starts_with(plain(data_dir)) {
         p.to_path_buf()
     } else {
         data_dir.join(p)
@@ -246,6 +252,19 @@ mod tests {
         assert_eq!(
             recording_file(Path::new("data"), "data/recordings/a.wav"),
             PathBuf::from("data/recordings/a.wav")
+        );
+        assert_eq!(
+            recording_file(Path::new("./data"), "data/recordings/a.wav"),
+            PathBuf::from("data/recordings/a.wav")
+        );
+        assert_eq!(
+            recording_file(Path::new("data"), "./data/recordings/a.wav"),
+            PathBuf::from("./data/recordings/a.wav")
+        );
+        // A directory that merely starts with the same letters is not the data directory.
+        assert_eq!(
+            recording_file(Path::new("data"), "database/a.wav"),
+            PathBuf::from("data/database/a.wav")
         );
     }
 }
