@@ -60,6 +60,7 @@ pub struct Config {
     pub calendar: CalendarConfig,
     pub deadlines: DeadlineConfig,
     pub callers: CallersConfig,
+    pub callbacks: CallbacksConfig,
     /// Which file each top-level section came from (for messages).
     pub sources: BTreeMap<String, PathBuf>,
 }
@@ -569,7 +570,42 @@ pub const REQUEST_TYPES: &[&str] = &[
     "complaint",
     "report",
     "urban-management",
+    "voicemail",
+    "callback",
 ];
+
+/// Request types of the orders a call makes by itself (a voicemail, a callback request). Their
+/// deadline rule may be left out of `deadlines.by_type`: it then defaults to 1 working day.
+pub const CALL_REQUEST_TYPES: &[&str] = &["voicemail", "callback"];
+
+/// Callbacks (漏接回拨 and requested callbacks): how often and how far apart a number is tried.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallbacksConfig {
+    /// Attempts before a task fails (1–20).
+    pub max_attempts: u32,
+    /// Minutes between an unanswered attempt and the next (1–1440).
+    pub retry_minutes: u32,
+    /// Whether an abandoned call makes a missed-call task.
+    pub missed_call_tasks: bool,
+}
+
+impl Default for CallbacksConfig {
+    fn default() -> Self {
+        CallbacksConfig {
+            max_attempts: 3,
+            retry_minutes: 30,
+            missed_call_tasks: true,
+        }
+    }
+}
+
+impl CallbacksConfig {
+    /// The pause between an unanswered attempt and the next.
+    pub fn retry_interval(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.retry_minutes))
+    }
+}
 
 /// How long an order may take: per request type, with per-category overrides.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -591,6 +627,8 @@ impl Default for DeadlineConfig {
             ("complaint", 15),
             ("report", 15),
             ("urban-management", 5),
+            ("voicemail", 1),
+            ("callback", 1),
         ] {
             by_type.insert(t.to_string(), DeadlineRule::WorkingDays(d));
         }
