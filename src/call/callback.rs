@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use super::outcome::{Disposition, Stage};
-use super::{Call, Calls, Kind, Leg, Role};
+use super::{Call, Calls, Kind, Role};
 use crate::acd::{AgentStatus, Input, Requested};
 use crate::cases::model::NewCallbackTask;
 use crate::cases::store::{NewCallbackAttempt, OrderFromCall, RecordingRef};
@@ -238,17 +238,7 @@ impl Calls {
                     "outbound",
                 );
                 self.records.callback_task(&record_id, task);
-                self.legs.insert(
-                    leg.clone(),
-                    Leg {
-                        call: key,
-                        role: Role::Agent(agent.to_string()),
-                        stream: None,
-                        answered: false,
-                        started: false,
-                        held: false,
-                    },
-                );
+                self.add_leg(&leg, key, Role::Agent(agent.to_string()));
                 if let Some(c) = self.calls.get_mut(&key) {
                     c.offers.push((agent.to_string(), leg));
                 }

@@ -249,6 +249,9 @@ struct Calls {
     calls: HashMap<u64, Call>,
     legs: HashMap<String, Leg>,
     by_stream: HashMap<StreamId, String>,
+    /// Media negotiated for a leg the call task does not know yet (the leg channel and the SIP
+    /// event channel are not ordered with each other).
+    early: HashMap<String, StreamId>,
     /// ACD call id → our call.
     acd_calls: HashMap<acd::CallId, u64>,
     /// Legs we hung up ourselves (their end is not news).
@@ -298,6 +301,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         calls: HashMap::new(),
         legs: HashMap::new(),
         by_stream: HashMap::new(),
+        early: HashMap::new(),
         acd_calls: HashMap::new(),
         cancelled: HashSet::new(),
         timers: BTreeSet::new(),
