@@ -200,6 +200,7 @@ impl Calls {
                 queue: t.queue.clone(),
                 caller_leg: None,
                 agent: None,
+                served_by: None,
                 offers: Vec::new(),
                 outside: None,
                 acd: None,
@@ -276,6 +277,16 @@ impl Calls {
                 c.queue.clone(),
             );
             let leg = c.agent.as_ref().map(|a| a.1.clone()).unwrap_or_default();
+            // The task is the agent's now (ordered before the attempt that follows).
+            if let Some(agent) = c.agent.as_ref().map(|a| a.0.clone()) {
+                self.records.then(move |store| {
+                    Box::pin(async move {
+                        if let Err(e) = store.take_callback_task(task, &agent, chrono::Utc::now()).await {
+                            tracing::warn!(task, %agent, error = %e, "queued callback task not taken");
+                        }
+                    })
+                });
+            }
             self.records
                 .offered(&id, &leg, &number, &caller, None, queue, "outbound");
             self.records.callback_task(&id, task);

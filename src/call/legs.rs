@@ -79,6 +79,7 @@ impl Calls {
                 queue,
                 caller_leg: Some(call_id),
                 agent: None,
+                served_by: None,
                 offers: Vec::new(),
                 outside: None,
                 acd: None,
@@ -405,7 +406,7 @@ impl Calls {
         }
         let mut life = call.life.clone();
         let d = life.ended(cause);
-        let needs_order = d == Disposition::Answered && call.agent.is_some();
+        let needs_order = d == Disposition::Answered && call.served_by.is_some();
         self.records.ended(&call.record_id, &d, needs_order);
         self.after_disposition(&call, &d);
     }

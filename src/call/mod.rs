@@ -196,6 +196,8 @@ struct Call {
     caller_leg: Option<String>,
     /// The agent talking with the caller, and that agent's leg.
     agent: Option<(acd::AgentId, String)>,
+    /// The agent who answered the call (kept after they hang up).
+    served_by: Option<acd::AgentId>,
     /// Agents being rung for this call, with their legs.
     offers: Vec<(acd::AgentId, String)>,
     /// An outside leg (forward / transfer target / callback citizen).
@@ -457,8 +459,12 @@ impl Calls {
                 }
             }
             Cmd::CallbackTask { call, task } => {
-                if let Some(c) = self.calls.get(&call) {
-                    self.records.callback_task(&c.record_id, task);
+                if let Some(c) = self.calls.get_mut(&call) {
+                    if c.keeps_place.is_some() {
+                        c.keeps_place = Some(task);
+                    }
+                    let id = c.record_id.clone();
+                    self.records.callback_task(&id, task);
                 }
             }
             Cmd::Close(done) => {

@@ -217,6 +217,7 @@ impl Calls {
         };
         let (agent, leg) = call.offers.remove(i);
         call.agent = Some((agent.clone(), leg.clone()));
+        call.served_by = Some(agent.clone());
         call.answered_at.get_or_insert_with(Instant::now);
         call.playing = None;
         let id = call.record_id.clone();
@@ -276,6 +277,8 @@ impl Calls {
         };
         if call.keeps_place.is_some() {
             // A caller waiting at home: the task stays open for agents to work.
+            self.acd_calls.remove(&acd);
+            self.calls.remove(&key);
             return;
         }
         let id = call.record_id.clone();
