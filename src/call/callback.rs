@@ -72,6 +72,7 @@ impl Calls {
             Box::pin(async move {
                 match store.create_callback_task(&task, chrono::Utc::now()).await {
                     Ok(t) => {
+                        note_task_on_call(&store, task.call_id.as_deref(), t.id).await;
                         let _ = tx.send(super::Cmd::CallbackTask {
                             call: key,
                             task: t.id,
@@ -106,6 +107,7 @@ impl Calls {
                     Box::pin(async move {
                         match store.create_callback_task(&task, chrono::Utc::now()).await {
                             Ok(t) => {
+                                note_task_on_call(&store, task.call_id.as_deref(), t.id).await;
                                 let _ = tx.send(super::Cmd::CallbackTask { call: key, task: t.id });
                                 tracing::info!(call = %id, task = t.id, "missed-call callback task");
                             }
@@ -133,12 +135,48 @@ impl Calls {
         }
     }
 
-    /// An agent takes a callback task: their softphone rings first.
-    pub(super) async fn take_callback(
+    /// An agent takes a callback task: checked here, taken in the store off the call task
+    /// (the answer comes back as [`super::Cmd::CallbackTaken`]).
+    pub(super) fn begin_callback(
         &mut self,
-        agent: &str,
+        agent: String,
         task: i64,
-    ) -> Result<serde_json::Value, super::DeskError> {
+        reply: tokio::sync::oneshot::Sender<Result<serde_json::Value, super::DeskError>>,
+    ) {
+        if let Err(e) = self.may_take_callback(&agent, task) {
+            let _ = reply.send(Err(e));
+            return;
+        }
+        let Some(store) = self.store.clone() else {
+            let _ = reply.send(Err(super::DeskError::Unavailable));
+            return;
+        };
+        let tx = self.cmd.clone();
+        tokio::spawn(async move {
+            let task = store
+                .take_callback_task(task, &agent, chrono::Utc::now())
+                .await
+                .map_err(|e| match e {
+                    crate::cases::StoreError::NotFound { what } => {
+                        super::DeskError::NotFound(format!("no callback task {what}"))
+                    }
+                    crate::cases::StoreError::WrongState(m) => super::DeskError::Conflict(m),
+                    e => {
+                        tracing::error!(error = %e, "taking a callback task failed");
+                        super::DeskError::Unavailable
+                    }
+                });
+            let _ = tx.send(super::Cmd::CallbackTaken {
+                agent,
+                task: Box::new(task),
+                reply,
+            });
+        });
+    }
+
+    /// An agent may take a task when free of calls, and a task whose caller keeps their place
+    /// in a queue is offered from there, not taken by hand.
+    fn may_take_callback(&self, agent: &str, task: i64) -> Result<(), super::DeskError> {
         use super::DeskError;
         match self.acd.agent_state(agent).map(|s| s.0) {
             Some(
@@ -155,18 +193,43 @@ impl Calls {
             }
             None => return Err(DeskError::UnknownAgent(agent.to_string())),
         }
-        let Some(store) = self.store.clone() else {
-            return Err(DeskError::Unavailable);
-        };
-        let t = store
-            .take_callback_task(task, agent, chrono::Utc::now())
-            .await
-            .map_err(|e| match e {
-                crate::cases::StoreError::NotFound { what } => {
-                    DeskError::NotFound(format!("no callback task {what}"))
-                }
-                e => DeskError::Conflict(e.to_string()),
-            })?;
+        if self.agent_busy(agent) {
+            return Err(DeskError::Conflict(format!(
+                "agent {agent} is on a call and cannot take a callback now"
+            )));
+        }
+        if self.calls.values().any(|c| c.keeps_place == Some(task)) {
+            return Err(DeskError::Conflict(format!(
+                "the caller of task {task} keeps their place in the queue; the task is offered to an agent when their turn comes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The agent talks with, or is being rung for, one of the calls.
+    pub(super) fn agent_busy(&self, agent: &str) -> bool {
+        self.calls.values().any(|c| {
+            c.agent.as_ref().is_some_and(|a| a.0 == agent)
+                || c.offers.iter().any(|o| o.0 == agent)
+                || matches!(&c.kind, Kind::Callback { agent: a, .. } if a == agent)
+        })
+    }
+
+    /// The task is the agent's: their softphone rings first.
+    pub(super) async fn start_callback(
+        &mut self,
+        agent: &str,
+        t: crate::cases::model::CallbackTask,
+    ) -> Result<serde_json::Value, super::DeskError> {
+        use super::DeskError;
+        let task = t.id;
+        if self.agent_busy(agent) {
+            // Busy since the check (a queue call came first): the task goes back.
+            self.callback_attempt(task, agent, None, "agent-no-answer", "agent busy");
+            return Err(DeskError::Conflict(format!(
+                "agent {agent} got another call meanwhile; the task is open again"
+            )));
+        }
         // Busy for the ACD while the callback runs.
         let _ = self.acd.handle(
             Input::SetState {
@@ -193,6 +256,7 @@ impl Calls {
                 kind: Kind::Callback {
                     task,
                     number: t.number.clone(),
+                    agent: agent.to_string(),
                 },
                 record_id: record_id.clone(),
                 number: caller_id.clone(),
@@ -212,10 +276,12 @@ impl Calls {
                 digits: String::new(),
                 recording: None,
                 recording_started: None,
-                keeps_place: Some(task),
+                keeps_place: None,
                 queued_at: None,
                 answered_at: None,
                 started: false,
+                citizen_dialled: false,
+                attempt_recorded: false,
             },
         );
         let dial = Dial {
@@ -253,7 +319,10 @@ impl Calls {
                     "cannot ring agent {agent}: {e}"
                 )))
             }
-            Err(_) => Err(DeskError::Unavailable),
+            Err(_) => {
+                self.calls.remove(&key);
+                Err(DeskError::Unavailable)
+            }
         }
     }
 
@@ -263,12 +332,17 @@ impl Calls {
             return;
         };
         if c.kind == Kind::Inbound {
-            // A caller who kept their place: this is now the callback of their task.
+            // A caller who kept their place: this is now the callback of their task, with a
+            // record and a life of its own.
             let task = c.keeps_place.unwrap_or(0);
+            let agent = c.agent.as_ref().map(|a| a.0.clone()).unwrap_or_default();
             c.kind = Kind::Callback {
                 task,
                 number: c.caller.clone(),
+                agent: agent.clone(),
             };
+            c.keeps_place = None;
+            c.life = Default::default();
             let old = std::mem::replace(&mut c.record_id, super::record_id(key));
             let (id, number, caller, queue) = (
                 c.record_id.clone(),
@@ -278,11 +352,15 @@ impl Calls {
             );
             let leg = c.agent.as_ref().map(|a| a.1.clone()).unwrap_or_default();
             // The task is the agent's now (ordered before the attempt that follows).
-            if let Some(agent) = c.agent.as_ref().map(|a| a.0.clone()) {
+            if task != 0 {
+                let who = agent.clone();
                 self.records.then(move |store| {
                     Box::pin(async move {
-                        if let Err(e) = store.take_callback_task(task, &agent, chrono::Utc::now()).await {
-                            tracing::warn!(task, %agent, error = %e, "queued callback task not taken");
+                        if let Err(e) = store
+                            .take_callback_task(task, &who, chrono::Utc::now())
+                            .await
+                        {
+                            tracing::warn!(task, agent = %who, error = %e, "queued callback task not taken");
                         }
                     })
                 });
@@ -308,13 +386,17 @@ impl Calls {
             .map(|t| t.name.clone());
         let Some(trunk) = trunk else {
             tracing::error!("no trunk with an outbound_proxy: callbacks cannot be placed");
-            if let Some(l) = c.agent.as_ref().map(|a| a.1.clone()) {
-                self.hangup(&l);
-                self.cancelled.remove(&l);
+            if let Some(c) = self.calls.get_mut(&key) {
+                c.life
+                    .decide(Disposition::Failed("no trunk to call out".into()));
             }
+            self.finish_call(key).await;
             return;
         };
         self.enter(key, Stage::Ringing);
+        if let Some(c) = self.calls.get_mut(&key) {
+            c.citizen_dialled = true;
+        }
         self.dial_outside(key, &trunk, &number).await;
     }
 
@@ -323,20 +405,18 @@ impl Calls {
         let Some(c) = self.calls.get_mut(&key) else {
             return;
         };
+        let Kind::Callback { task, agent, .. } = c.kind.clone() else {
+            return;
+        };
         c.life.decide(Disposition::Answered);
         c.life.enter(Stage::Talking);
         c.answered_at.get_or_insert_with(Instant::now);
+        c.served_by = Some(agent.clone());
+        c.attempt_recorded = true;
         let id = c.record_id.clone();
-        let agent = c.agent.as_ref().map(|a| a.0.clone());
-        let task = match c.kind {
-            Kind::Callback { task, .. } => task,
-            Kind::Inbound => return,
-        };
-        self.records.answered(&id, agent.as_deref());
-        if let Some(a) = agent {
-            self.callback_attempt(task, &a, Some(id), "answered", "");
-            self.screen_pop(key, &a);
-        }
+        self.records.answered(&id, Some(&agent));
+        self.callback_attempt(task, &agent, Some(id), "answered", "");
+        self.screen_pop(key, &agent);
     }
 
     /// The citizen did not answer (busy, no answer, failed).
@@ -344,25 +424,17 @@ impl Calls {
         let Some(c) = self.calls.get_mut(&key) else {
             return;
         };
-        let outcome = if cause.contains("486") {
-            "busy"
-        } else if cause.contains("408")
-            || cause.contains("480")
-            || cause.contains("487")
-            || cause.contains("cancel")
-        {
-            "no-answer"
-        } else {
-            "failed"
-        };
+        let outcome = callback_outcome(cause);
         c.life.decide(Disposition::Failed(cause.to_string()));
+        c.attempt_recorded = true;
         let id = c.record_id.clone();
-        if let (Kind::Callback { task, .. }, Some((agent, _))) = (c.kind.clone(), c.agent.clone()) {
+        if let Kind::Callback { task, agent, .. } = c.kind.clone() {
             self.callback_attempt(task, &agent, Some(id), outcome, cause);
         }
         self.finish_call(key).await;
     }
 
+    /// Records an attempt on a task (after the writes queued before it).
     pub(super) fn callback_attempt(
         &mut self,
         task: i64,
@@ -391,7 +463,8 @@ impl Calls {
         });
     }
 
-    /// A callback call is over: its record finished, the agent back to work.
+    /// A callback call is over: its record finished, the attempt on the task (if nothing was
+    /// recorded yet: the agent or the citizen did not get through), the agent back to work.
     pub(super) async fn callback_finished(&mut self, key: u64) {
         let Some(mut c) = self.calls.remove(&key) else {
             return;
@@ -405,8 +478,19 @@ impl Calls {
         };
         self.records
             .ended(&c.record_id, &d, d == Disposition::Answered);
-        if let Some((agent, _)) = &c.agent {
-            self.desk_call_ended(agent, &c);
+        let Kind::Callback { task, agent, .. } = c.kind.clone() else {
+            return;
+        };
+        if !c.attempt_recorded {
+            let outcome = if c.citizen_dialled {
+                "no-answer"
+            } else {
+                "agent-no-answer"
+            };
+            self.callback_attempt(task, &agent, Some(c.record_id.clone()), outcome, "");
+        }
+        if c.served_by.is_some() {
+            self.desk_call_ended(&agent, &c);
         }
         if let Some(acd) = c.acd.take() {
             self.acd_calls.remove(&acd);
@@ -414,8 +498,7 @@ impl Calls {
                 .acd
                 .handle(Input::CallEnded { call: acd }, Instant::now());
             self.drain_acd().await;
-        } else if let Some((agent, _)) = c.agent.as_ref().or(c.offers.first()) {
-            let agent = agent.clone();
+        } else {
             self.agent_back(&agent).await;
         }
     }
@@ -435,6 +518,50 @@ impl Calls {
                 Instant::now(),
             );
             self.drain_acd().await;
+        }
+    }
+}
+
+/// Puts a new task's id on the call it came from (the call's record may be finished by now;
+/// this runs in the writer, after every write of the record queued before it).
+async fn note_task_on_call(store: &crate::cases::store::Store, call: Option<&str>, task: i64) {
+    let Some(call) = call else { return };
+    match store.get_call(call).await {
+        Ok(Some(mut rec)) if rec.callback_task_id.is_none() => {
+            rec.callback_task_id = Some(task);
+            if let Err(e) = store.save_call(&rec).await {
+                tracing::warn!(%call, task, error = %e, "task id not put on the call record");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(%call, task, error = %e, "task id not put on the call record"),
+    }
+}
+
+/// The attempt outcome for the SIP cause an unanswered callback ended with (docs/sip.md).
+fn callback_outcome(cause: &str) -> &'static str {
+    match cause {
+        "failed: 486" | "failed: 600" | "failed: 603" => "busy",
+        "no answer" | "failed: 408" | "failed: 480" | "failed: 487" | "remote BYE"
+        | "hung up by request" => "no-answer",
+        _ => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn causes_map_to_attempt_outcomes() {
+        for (cause, outcome) in [
+            ("failed: 486", "busy"),
+            ("failed: 603", "busy"),
+            ("no answer", "no-answer"),
+            ("failed: 408", "no-answer"),
+            ("failed: 480", "no-answer"),
+            ("failed: 404", "failed"),
+            ("no common codec", "failed"),
+        ] {
+            assert_eq!(super::callback_outcome(cause), outcome, "{cause}");
         }
     }
 }

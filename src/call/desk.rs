@@ -189,6 +189,15 @@ impl Calls {
             }
             DeskCommand::SetState { agent, state } => {
                 known(self, &agent)?;
+                let on_callback = self
+                    .calls
+                    .values()
+                    .any(|c| matches!(&c.kind, Kind::Callback { agent: a, .. } if *a == agent));
+                if on_callback {
+                    return Err(DeskError::Conflict(format!(
+                        "agent {agent} is on a callback call; the state changes when it ends"
+                    )));
+                }
                 self.acd_input(Input::SetState {
                     agent: agent.clone(),
                     state,
@@ -214,10 +223,10 @@ impl Calls {
                 self.transfer(&agent, &target).await?;
                 Ok(serde_json::json!({ "transferred_to": target }))
             }
-            DeskCommand::TakeCallback { agent, task } => {
-                known(self, &agent)?;
-                self.take_callback(&agent, task).await
-            }
+            // Served by `Calls::begin_callback` (the store is asked off the task).
+            DeskCommand::TakeCallback { agent, .. } => Err(DeskError::Conflict(format!(
+                "agent {agent}: take a callback through the call task's command"
+            ))),
             DeskCommand::Agent { agent } => {
                 known(self, &agent)?;
                 self.agent_json(&agent, now)
@@ -271,7 +280,7 @@ impl Calls {
         let _ = self.desk.send(DeskEvent::CallEnded {
             agent: agent.to_string(),
             call_id: call.record_id.clone(),
-            needs_order: call.kind == Kind::Inbound,
+            needs_order: call.served_by.is_some(),
         });
     }
 
@@ -348,8 +357,13 @@ impl Calls {
             .iter()
             .find(|t| t.outbound_proxy.is_some())
             .map(|t| t.name.clone());
+        if queue.is_none() && self.acd.config().agents.iter().any(|a| a.id == target) {
+            return Err(DeskError::Invalid(format!(
+                "{target:?} is an agent; transfer to a queue (by name or number) or an outside number"
+            )));
+        }
         let valid_number =
-            !target.is_empty() && target.len() <= 32 && target.bytes().all(|b| b.is_ascii_digit());
+            (3..=32).contains(&target.len()) && target.bytes().all(|b| b.is_ascii_digit());
         if queue.is_none() && (trunk.is_none() || !valid_number) {
             return Err(DeskError::Invalid(format!(
                 "transfer target {target:?} is neither a queue nor a number that can be dialled out"

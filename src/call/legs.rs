@@ -35,7 +35,19 @@ impl Calls {
                     _ => return,
                 };
                 if let Err(e) = self.transfer(&agent, &target).await {
-                    tracing::warn!(%call_id, %target, error = %e, "transfer refused");
+                    // The softphone was told 202 and will hang up: rather than lose the
+                    // caller, they go back to their queue.
+                    tracing::warn!(%call_id, %target, error = %e, "transfer refused; the caller goes back to the queue");
+                    let queue = self
+                        .legs
+                        .get(&call_id)
+                        .and_then(|l| self.calls.get(&l.call))
+                        .and_then(|c| c.queue.clone());
+                    if let Some(q) = queue {
+                        if let Err(e) = self.transfer(&agent, &q).await {
+                            tracing::warn!(%call_id, error = %e, "the caller cannot be queued again");
+                        }
+                    }
                 }
             }
             SipEvent::Registrar(r) => {
@@ -95,6 +107,8 @@ impl Calls {
                 queued_at: None,
                 answered_at: None,
                 started: false,
+                citizen_dialled: false,
+                attempt_recorded: false,
             },
         );
     }
@@ -343,6 +357,21 @@ impl Calls {
         legs.extend(call.outside.clone());
         legs.extend(call.caller_leg.clone());
         let kind = call.kind.clone();
+        if call.keeps_place.is_some() && kind == Kind::Inbound {
+            // Only the caller goes: the call keeps its place in the queue.
+            if let Some(l) = call.caller_leg.clone() {
+                self.hangup(&l);
+            }
+            return;
+        }
+        if let Some(acd) = call.acd {
+            // Over before an agent answered (a goodbye): the queue lets its agents go.
+            let _ = self.acd.handle(
+                crate::acd::Input::CallerHungUp { call: acd },
+                Instant::now(),
+            );
+            self.drain_acd().await;
+        }
         for l in legs {
             self.hangup(&l);
         }
@@ -372,14 +401,12 @@ impl Calls {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        if call.keeps_place.is_some() && call.acd.is_some() && call.agent.is_none() {
-            // Waits in the queue for its callback; the record is finished now.
-            let d = call.life.ended(cause);
-            let id = call.record_id.clone();
-            self.records.ended(&id, &d, false);
+        if call.keeps_place.is_some() {
+            // Waits in the queue for its callback; its record was finished when it asked.
             self.unschedule(key);
             return;
         }
+        call.life.leaving(cause);
         if let Some(acd) = call.acd {
             let _ = self.acd.handle(
                 crate::acd::Input::CallerHungUp { call: acd },

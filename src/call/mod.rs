@@ -92,6 +92,12 @@ pub(crate) enum Cmd {
         call: u64,
         task: i64,
     },
+    /// The store's answer to an agent taking a callback task.
+    CallbackTaken {
+        agent: String,
+        task: Box<Result<crate::cases::model::CallbackTask, DeskError>>,
+        reply: oneshot::Sender<Result<serde_json::Value, DeskError>>,
+    },
     /// The server is stopping: finish the call records.
     Close(oneshot::Sender<()>),
 }
@@ -180,8 +186,13 @@ enum Purpose {
 enum Kind {
     /// A citizen called in.
     Inbound,
-    /// A callback: the agent is rung first, then the citizen (task id).
-    Callback { task: i64, number: String },
+    /// A callback: the agent is rung first, then the citizen (task id; 0 when the task is
+    /// not known yet).
+    Callback {
+        task: i64,
+        number: String,
+        agent: acd::AgentId,
+    },
 }
 
 /// One citizen's call.
@@ -220,6 +231,9 @@ struct Call {
     answered_at: Option<Instant>,
     /// Media started on the caller's leg (greeting or bridge).
     started: bool,
+    /// A callback: the citizen was dialled, and the attempt is on the task already.
+    citizen_dialled: bool,
+    attempt_recorded: bool,
 }
 
 /// The parts the call task works with.
@@ -448,8 +462,19 @@ impl Calls {
                     let _ = reply.send(Some(view));
                 });
             }
+            Cmd::Desk(DeskCommand::TakeCallback { agent, task }, reply) => {
+                // The store is asked off the call task; the answer comes back as a command.
+                self.begin_callback(agent, task, reply);
+            }
             Cmd::Desk(c, reply) => {
                 let r = self.on_desk(c).await;
+                let _ = reply.send(r);
+            }
+            Cmd::CallbackTaken { agent, task, reply } => {
+                let r = match *task {
+                    Ok(t) => self.start_callback(&agent, t).await,
+                    Err(e) => Err(e),
+                };
                 let _ = reply.send(r);
             }
             Cmd::OrderStatus { call, info } => {

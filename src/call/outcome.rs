@@ -120,6 +120,15 @@ impl Lifecycle {
         }
     }
 
+    /// The caller's leg is going with `cause`, before the queue hears of it: a cause that is
+    /// not the caller's choice (no RTP, session expired, shutdown…) decides a failure unless
+    /// something was decided already, so the queue's "abandoned" does not count it.
+    pub fn leaving(&mut self, cause: &str) {
+        if !caller_left(cause) {
+            self.decide(Disposition::Failed(cause.to_string()));
+        }
+    }
+
     /// The queue's final word on the call.
     pub fn queue_outcome(&mut self, o: &Outcome) {
         match o {
@@ -207,6 +216,17 @@ mod tests {
         assert_eq!(
             l.ended("remote BYE"),
             Disposition::Abandoned(AbandonAt::Ringing)
+        );
+
+        let mut l = Lifecycle::default();
+        l.enter(Stage::Queue);
+        l.leaving("session expired");
+        l.queue_outcome(&Outcome::Abandoned {
+            stage: AbandonStage::Queue,
+        });
+        assert_eq!(
+            l.ended("session expired"),
+            Disposition::Failed("session expired".into())
         );
 
         let mut l = Lifecycle::default();

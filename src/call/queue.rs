@@ -62,11 +62,9 @@ impl Calls {
                     Action::Connected { call, agent } => self.connected(call, &agent).await,
                     Action::MusicOnHold { call } => {
                         if let Some(&key) = self.acd_calls.get(&call) {
-                            if self
-                                .calls
-                                .get(&key)
-                                .is_some_and(|c| c.life.stage != Stage::Ringing)
-                            {
+                            if self.calls.get(&key).is_some_and(|c| {
+                                c.life.stage != Stage::Ringing && c.keeps_place.is_none()
+                            }) {
                                 self.play_to_caller(key, super::legs::hold_music(), Purpose::Hold);
                             }
                         }
@@ -77,7 +75,13 @@ impl Calls {
                         expected_wait_secs,
                     } => {
                         if let Some(&key) = self.acd_calls.get(&call) {
-                            self.announce(key, position, expected_wait_secs);
+                            if self
+                                .calls
+                                .get(&key)
+                                .is_some_and(|c| c.keeps_place.is_none())
+                            {
+                                self.announce(key, position, expected_wait_secs);
+                            }
                         }
                     }
                     Action::Overflow { call, target, .. } => self.overflow(call, target).await,
@@ -124,8 +128,10 @@ impl Calls {
                     if c.kind == Kind::Inbound && c.keeps_place.is_none() {
                         c.life.enter(Stage::Ringing);
                     }
-                    let id = c.record_id.clone();
-                    self.records.ringing(&id, agent);
+                    if c.keeps_place.is_none() {
+                        let id = c.record_id.clone();
+                        self.records.ringing(&id, agent);
+                    }
                     self.desk_offer(agent, key);
                 }
             }
@@ -156,13 +162,24 @@ impl Calls {
                 call.life.enter(Stage::Queue);
             }
             let id = call.record_id.clone();
-            self.records.step(&id, "no-answer", Some(agent));
+            self.records
+                .step_with(&id, "no-answer", Some(agent), Some("offer withdrawn"));
             self.hangup(&leg);
         }
     }
 
     /// An agent's leg answered: the engine decides whether it wins the call.
     pub(super) async fn agent_answered(&mut self, key: u64, agent: &str, leg: &str) {
+        let offered = self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.offers.iter().any(|o| o.1 == leg));
+        if !offered {
+            // Cancelled meanwhile (no answer in time, another agent won, the caller left): a
+            // late 200 OK must not take the place of a newer offer to the same agent.
+            self.hangup(leg);
+            return;
+        }
         let acd = self.calls.get(&key).and_then(|c| c.acd);
         let won = match acd {
             Some(acd) => {
@@ -217,37 +234,40 @@ impl Calls {
         };
         let (agent, leg) = call.offers.remove(i);
         call.agent = Some((agent.clone(), leg.clone()));
-        call.served_by = Some(agent.clone());
         call.answered_at.get_or_insert_with(Instant::now);
+        if call.keeps_place.is_some() || call.kind != Kind::Inbound {
+            // The caller waits at home: call them now that an agent is here. A caller still
+            // hearing the goodbye is let go first (their record is finished already).
+            if let Some(caller) = call.caller_leg.take() {
+                if let Some(l) = self.legs.remove(&caller) {
+                    if let Some(s) = l.stream {
+                        self.by_stream.remove(&s);
+                    }
+                }
+                self.hangup(&caller);
+            }
+            self.callback_agent_ready(key).await;
+            return;
+        }
+        call.served_by = Some(agent.clone());
         call.playing = None;
         let id = call.record_id.clone();
-        let kind = call.kind.clone();
         self.records.answered(&id, Some(&agent));
         let agent_stream = self.legs.get(&leg).and_then(|l| l.stream);
-        match kind {
-            Kind::Inbound => {
-                if call.keeps_place.is_some() {
-                    // The caller is waiting at home: call them now that an agent is here.
-                    self.callback_agent_ready(key).await;
-                    return;
+        let caller_stream = call
+            .caller_leg
+            .as_ref()
+            .and_then(|l| self.legs.get(l))
+            .and_then(|l| l.stream);
+        match (caller_stream, agent_stream) {
+            (Some(a), Some(b)) => {
+                if let Err(e) = self.engine.bridge(a, b) {
+                    tracing::error!(error = %e, "cannot bridge caller and agent");
                 }
-                let caller_stream = call
-                    .caller_leg
-                    .as_ref()
-                    .and_then(|l| self.legs.get(l))
-                    .and_then(|l| l.stream);
-                match (caller_stream, agent_stream) {
-                    (Some(a), Some(b)) => {
-                        if let Err(e) = self.engine.bridge(a, b) {
-                            tracing::error!(error = %e, "cannot bridge caller and agent");
-                        }
-                    }
-                    _ => tracing::warn!(call = %id, "answered without media on a leg"),
-                }
-                self.screen_pop(key, &agent);
             }
-            Kind::Callback { .. } => self.callback_agent_ready(key).await,
+            _ => tracing::warn!(call = %id, "answered without media on a leg"),
         }
+        self.screen_pop(key, &agent);
     }
 
     fn announce(&mut self, key: u64, position: usize, wait_secs: u64) {
@@ -276,9 +296,15 @@ impl Calls {
             return;
         };
         if call.keeps_place.is_some() {
-            // A caller waiting at home: the task stays open for agents to work.
+            // A caller waiting at home: the task stays open for agents to work (their record
+            // is finished already).
             self.acd_calls.remove(&acd);
-            self.calls.remove(&key);
+            if let Some(c) = self.calls.remove(&key) {
+                if let Some(l) = c.caller_leg {
+                    self.hangup(&l);
+                }
+            }
+            self.unschedule(key);
             return;
         }
         let id = call.record_id.clone();
@@ -342,6 +368,9 @@ impl Calls {
         self.records
             .step(&id, "callback-requested", Some("keeps its place"));
         self.callback_requested(key, "requested");
+        // The caller's record is finished now; the place in the queue lives on without them.
+        self.records
+            .ended(&id, &Disposition::CallbackRequested, false);
         self.say_goodbye(
             key,
             vec![
@@ -366,14 +395,21 @@ impl Calls {
         if let Some(i) = call.offers.iter().position(|o| o.1 == leg) {
             call.offers.remove(i);
             if call.acd.is_none() && matches!(call.kind, Kind::Callback { .. }) {
-                // The agent did not take the callback they asked for.
-                if let Kind::Callback { task, .. } = call.kind {
-                    self.callback_attempt(task, agent, None, "agent-no-answer", cause);
-                }
+                // The agent did not take the callback they asked for (recorded as
+                // agent-no-answer when the call finishes).
                 self.callback_finished(key).await;
                 return;
             }
-            if let (Some(acd), false) = (call.acd, ours) {
+            // Still an offer when it ended (declined, unreachable, not answered in time by
+            // the phone itself): a miss for the queue, whoever hung it up.
+            if call.offers.is_empty() && call.life.stage == Stage::Ringing {
+                call.life.enter(Stage::Queue);
+            }
+            let (id, acd) = (call.record_id.clone(), call.acd);
+            let _ = ours;
+            self.records
+                .step_with(&id, "no-answer", Some(agent), Some(cause));
+            if let Some(acd) = acd {
                 tracing::info!(%agent, %cause, "the agent's softphone did not answer");
                 let _ = self.acd.handle(
                     Input::AgentRejected {

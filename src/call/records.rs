@@ -103,7 +103,7 @@ impl CallRecords {
         }
     }
 
-    fn step_with(&self, id: &str, step: &str, agent: Option<&str>, detail: Option<&str>) {
+    pub fn step_with(&self, id: &str, step: &str, agent: Option<&str>, detail: Option<&str>) {
         if let Some(w) = &self.writer {
             let mut s = CallStep::new(id, Utc::now(), step);
             s.agent_id = agent.map(str::to_string);
@@ -209,6 +209,9 @@ impl CallRecords {
     /// The call is over with `d`; `needs_order` flags an answered call that has no order yet
     /// (the store keeps the flag off when an order was linked meanwhile).
     pub fn ended(&mut self, id: &str, d: &Disposition, needs_order: bool) {
+        if !self.open.contains_key(id) {
+            return;
+        }
         self.update(id, |r| {
             r.ended_at = Some(Utc::now());
             r.disposition = Some(d.as_str().to_string());

@@ -323,7 +323,10 @@ impl Sim {
                     AbandonStage::Queue => AbandonAt::Queue,
                     AbandonStage::Ringing => AbandonAt::Ringing,
                 };
-                assert_eq!(d, Disposition::Abandoned(at));
+                assert!(
+                    d == Disposition::Abandoned(at) || matches!(d, Disposition::Failed(_)),
+                    "{d:?} after the queue saw an abandon"
+                );
             }
             Some(Outcome::Overflowed) => assert!(
                 matches!(
@@ -361,9 +364,10 @@ impl Sim {
             f.handle(FlowEvent::HangUp, self.now);
             self.drive_flow(key);
         }
-        if !self.calls.contains_key(&key) {
+        let Some(c) = self.calls.get_mut(&key) else {
             return;
-        }
+        };
+        c.life.leaving(cause);
         if let Some(call) = self.calls[&key].acd {
             self.feed(Input::CallerHungUp { call });
         }
