@@ -75,6 +75,32 @@ fn record(server: &Server, id: &str) -> Value {
     body
 }
 
+/// Asserts that the record's `steps` hold `expected` in this order (others may come between):
+/// each a step name and, where given, the agent it names.
+fn assert_steps(rec: &Value, expected: &[(&str, Option<&str>)]) {
+    let steps: Vec<(String, Option<String>)> = rec["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no steps in {rec}"))
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap_or("").to_string(),
+                s["agent_id"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let mut at = 0;
+    for (name, agent) in expected {
+        let found = steps[at..]
+            .iter()
+            .position(|(n, a)| n == name && agent.is_none_or(|want| a.as_deref() == Some(want)));
+        match found {
+            Some(i) => at += i + 1,
+            None => panic!("step {name} (agent {agent:?}) missing or out of order in {steps:?}"),
+        }
+    }
+}
+
 /// The caller's number as an agent's INVITE carries it: in the From display name and in
 /// P-Asserted-Identity.
 fn assert_offer_shows_caller(agent: &Agent, server: &Server, caller: &str) {
@@ -186,7 +212,17 @@ fn call_hears_greeting_reaches_free_agent_and_is_recorded() {
     );
     let by_id = record(&server, rec["id"].as_str().unwrap());
     assert_eq!(by_id["recording_path"], path.as_str(), "{by_id}");
-    assert!(by_id["steps"].is_array(), "the record's steps: {by_id}");
+    assert_steps(
+        &by_id,
+        &[
+            ("offered", None),
+            ("greeting", None),
+            ("queued", None),
+            ("ringing", Some("1001")),
+            ("answered", Some("1001")),
+            ("ended", None),
+        ],
+    );
     assert_recording(&path, agent.tone());
 
     // The recording over the API, whole and by range.
@@ -283,6 +319,8 @@ fn screen_pop_and_work_order_linked_to_the_call() {
     assert_eq!(rec["from_number"], caller, "{rec}");
     assert_eq!(rec["work_order_id"], order_id, "{rec}");
     assert_eq!(rec["agent_id"], "1001", "{rec}");
+    assert_eq!(rec["disposition"], "answered", "{rec}");
+    assert_steps(&rec, &[("answered", Some("1001")), ("order-linked", None)]);
     let ended = desk.wait("call-ended", Duration::from_secs(5), |e| {
         e["call_id"] == call_id.as_str()
     });
@@ -449,6 +487,10 @@ fn no_agent_logged_in_overflows_to_voicemail_with_an_order() {
 
     let rec = &ended_records(&server, caller, 1)[0];
     assert_eq!(rec["disposition"], "voicemail", "{rec}");
+    assert_steps(
+        &record(&server, rec["id"].as_str().unwrap()),
+        &[("greeting", None), ("voicemail", None), ("ended", None)],
+    );
     let order_id = rec["work_order_id"]
         .as_i64()
         .unwrap_or_else(|| panic!("no work order linked: {rec}"));
