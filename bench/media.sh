@@ -131,7 +131,7 @@ name = "media benchmark"
 channel = "phone-12345"
 queue = "12345"
 hours = "24x7"
-hangup_after_secs = 3600
+max_call_secs = 3600
 answer_after_ms = 0
 forward = { trunk = "carrier", number = "9000" }
 EOF

@@ -4,6 +4,7 @@
 //! problem with its file, key and reason.
 
 mod check;
+mod check_flows;
 mod load;
 
 use std::collections::BTreeMap;
@@ -58,6 +59,8 @@ pub struct Config {
     pub grid_cells: Vec<GridCellConfig>,
     pub calendar: CalendarConfig,
     pub deadlines: DeadlineConfig,
+    pub callers: CallersConfig,
+    pub callbacks: CallbacksConfig,
     /// Which file each top-level section came from (for messages).
     pub sources: BTreeMap<String, PathBuf>,
 }
@@ -261,16 +264,88 @@ pub struct Number {
     /// "24x7" or "working-hours" (the working calendar).
     #[serde(default = "default_hours")]
     pub hours: String,
-    /// Until call flows exist (issue 5): ring this long before answering…
+    /// Ring this long before answering (180 Ringing first when not 0).
     #[serde(default)]
     pub answer_after_ms: u32,
-    /// …and hang up this long after answering.
-    #[serde(default = "default_hangup_after")]
-    pub hangup_after_secs: u32,
+    /// An answered call is hung up (BYE) this long after the answer at the latest; 0 = no
+    /// limit. Default 14,400 s (4 h).
+    #[serde(default = "default_max_call")]
+    pub max_call_secs: u32,
     /// Forward calls to this number through a trunk instead of the greeting (bridged and
     /// recorded), e.g. a duty phone out of hours.
     #[serde(default)]
     pub forward: Option<Forward>,
+    /// The first prompt a caller hears (default `greeting-<number>`); a name of the prompt
+    /// manifest (docs/ivr.md).
+    #[serde(default)]
+    pub greeting: Option<String>,
+    /// Play `recording-notice` after the greeting.
+    #[serde(default = "default_true")]
+    pub recording_notice: bool,
+    /// A key pressed during the greeting that switches the call to the other language
+    /// (Mandarin ↔ English); the greeting then offers it with `language-menu`. None = no offer.
+    #[serde(default)]
+    pub language_key: Option<String>,
+    /// Keys a caller may press during the greeting for self-service: key → one of
+    /// [`SELF_SERVICES`]. Empty = none (the greeting then plays no `self-service-menu`).
+    #[serde(default)]
+    pub self_service: BTreeMap<String, String>,
+    /// What a caller hears outside `hours`: "reject" (a closed notice and goodbye) or
+    /// "voicemail" (the closed notice, then leave a message).
+    #[serde(default = "default_closed")]
+    pub closed: String,
+    /// The satisfaction survey after the agent hangs up.
+    #[serde(default)]
+    pub survey: bool,
+    /// A key a waiting caller presses to ask for a callback that keeps its place in the queue.
+    #[serde(default)]
+    pub queue_callback_key: Option<String>,
+}
+
+impl Number {
+    /// The greeting prompt's name: `greeting`, or `greeting-<number>`.
+    pub fn greeting_prompt(&self) -> String {
+        self.greeting
+            .clone()
+            .unwrap_or_else(|| format!("greeting-{}", self.number))
+    }
+}
+
+/// Self-service a number may offer during its greeting (`self_service` values).
+pub const SELF_SERVICES: &[&str] = &["order-status", "voicemail", "callback"];
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_closed() -> String {
+    "reject".into()
+}
+
+/// Callers the hotline treats apart (`[callers]`): refused, or put ahead in the queue.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallersConfig {
+    /// Numbers refused with the `blacklisted` prompt.
+    pub blacklist: Vec<BlacklistEntry>,
+    /// Numbers that wait ahead of others (priority 1–9; everyone else has 0).
+    pub priority: Vec<PriorityEntry>,
+}
+
+/// A caller number that is refused, and why (kept for supervisors and the audit).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BlacklistEntry {
+    pub number: String,
+    pub reason: String,
+}
+
+/// A caller number with a queue priority (higher waits ahead).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityEntry {
+    pub number: String,
+    pub priority: u8,
 }
 
 /// Where a forwarded number's calls go.
@@ -282,8 +357,8 @@ pub struct Forward {
     pub number: String,
 }
 
-fn default_hangup_after() -> u32 {
-    30
+fn default_max_call() -> u32 {
+    14_400
 }
 
 fn default_hours() -> String {
@@ -495,7 +570,42 @@ pub const REQUEST_TYPES: &[&str] = &[
     "complaint",
     "report",
     "urban-management",
+    "voicemail",
+    "callback",
 ];
+
+/// Request types of the orders a call makes by itself (a voicemail, a callback request). Their
+/// deadline rule may be left out of `deadlines.by_type`: it then defaults to 1 working day.
+pub const CALL_REQUEST_TYPES: &[&str] = &["voicemail", "callback"];
+
+/// Callbacks (漏接回拨 and requested callbacks): how often and how far apart a number is tried.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallbacksConfig {
+    /// Attempts before a task fails (1–20).
+    pub max_attempts: u32,
+    /// Minutes between an unanswered attempt and the next (1–1440).
+    pub retry_minutes: u32,
+    /// Whether an abandoned call makes a missed-call task.
+    pub missed_call_tasks: bool,
+}
+
+impl Default for CallbacksConfig {
+    fn default() -> Self {
+        CallbacksConfig {
+            max_attempts: 3,
+            retry_minutes: 30,
+            missed_call_tasks: true,
+        }
+    }
+}
+
+impl CallbacksConfig {
+    /// The pause between an unanswered attempt and the next.
+    pub fn retry_interval(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.retry_minutes))
+    }
+}
 
 /// How long an order may take: per request type, with per-category overrides.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -517,6 +627,8 @@ impl Default for DeadlineConfig {
             ("complaint", 15),
             ("report", 15),
             ("urban-management", 5),
+            ("voicemail", 1),
+            ("callback", 1),
         ] {
             by_type.insert(t.to_string(), DeadlineRule::WorkingDays(d));
         }

@@ -165,8 +165,10 @@ fn check_config(path: &Path) -> ExitCode {
                 println!("{}\n  {line}", summary(&loaded.config, path));
                 ExitCode::SUCCESS
             }
-            Err(problem) => {
-                eprintln!("{}: {problem}", path.display());
+            Err(problems) => {
+                for problem in problems.lines() {
+                    eprintln!("{}: {problem}", path.display());
+                }
                 ExitCode::FAILURE
             }
         },
@@ -186,20 +188,46 @@ fn check_prompts(c: &Config) -> Result<String, String> {
     let manifest_path = dir.join("manifest.toml");
     let manifest = Manifest::load(&manifest_path).map_err(|e| format!("media.prompts_dir: {e}"))?;
     let lang = &c.media.language;
-    let missing: Vec<String> = lib
-        .missing(&manifest)
-        .into_iter()
-        .filter(|(l, _)| l == lang)
-        .map(|(_, n)| n)
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "media.language: {} prompt(s) of {} are missing in {}/{lang}/: {}",
-            missing.len(),
-            manifest_path.display(),
-            dir.display(),
-            missing.join(", ")
-        ));
+    let mut problems = Vec::new();
+    // Each number's greeting is a prompt of the manifest.
+    for (i, n) in c.numbers.iter().enumerate() {
+        let greeting = n.greeting_prompt();
+        if manifest.get(&greeting).is_none() {
+            problems.push(format!(
+                "numbers[{i}].greeting: prompt {greeting:?} is not in {}",
+                manifest_path.display()
+            ));
+        }
+    }
+    // Every prompt in the configured language, and in the other one when a number offers it.
+    let mut langs = vec![lang.as_str()];
+    if c.numbers.iter().any(|n| n.language_key.is_some()) {
+        langs.push(hotline::ivr::other_language(lang));
+    }
+    let all_missing = lib.missing(&manifest);
+    for l in langs {
+        let missing: Vec<&str> = all_missing
+            .iter()
+            .filter(|(ml, _)| ml == l)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let why = if l == lang {
+                String::new()
+            } else {
+                " (a number's language_key offers it)".to_string()
+            };
+            problems.push(format!(
+                "media.language: {} prompt(s) of {} are missing in {}/{l}/{why}: {}",
+                missing.len(),
+                manifest_path.display(),
+                dir.display(),
+                missing.join(", ")
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
     }
     Ok(format!(
         "prompts: {} ({}), languages {}",

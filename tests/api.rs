@@ -636,19 +636,12 @@ async fn reference_data_and_calls(b: Backend) {
     let t = chrono::Utc::now();
     ts.store
         .save_call(&hotline::cases::CallRecord {
-            id: "c-1".into(),
             trunk: Some("carrier".into()),
-            from_number: "13800000000".into(),
-            to_number: "12345".into(),
             queue: Some("12345".into()),
-            agent_id: None,
-            offered_at: t,
-            answered_at: None,
             ended_at: Some(t),
             disposition: Some("abandoned".into()),
-            disposition_detail: Some("in queue".into()),
-            recording_path: None,
-            work_order_id: None,
+            disposition_detail: Some("queue".into()),
+            ..hotline::cases::CallRecord::inbound("c-1", "13800000000", "12345", t)
         })
         .await
         .unwrap();

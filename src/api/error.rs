@@ -99,6 +99,9 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid { field, reason } => ApiError::bad_field(field, reason),
             StoreError::Transition(t) => t.into(),
             StoreError::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            StoreError::WrongState(message) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            }
             StoreError::Unavailable => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

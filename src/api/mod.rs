@@ -3,10 +3,12 @@
 //! live in `cases` (and later `acd`/`call`).
 
 pub mod auth;
+pub mod calls;
 pub mod error;
 pub mod extract;
 mod openapi;
 mod orders;
+pub mod range;
 mod reference;
 mod sip;
 
@@ -79,8 +81,13 @@ pub fn router(state: AppState) -> Router {
         .route("/departments", get(reference::departments))
         .route("/agents", get(reference::agents))
         .route("/queues", get(reference::queues))
-        .route("/calls", get(reference::calls))
-        .route("/calls/{id}", get(reference::call))
+        .route("/calls", get(calls::list))
+        .route("/calls/{id}", get(calls::get))
+        .route("/calls/{id}/recording", get(calls::recording))
+        .route("/calls/{id}/work-order", post(calls::attach_order))
+        .route("/recordings/{id}", get(calls::recording))
+        .route("/callbacks", get(calls::callbacks))
+        .route("/callbacks/{id}", get(calls::callback))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
         .route("/sip/calls", get(sip::calls).post(sip::place_call))

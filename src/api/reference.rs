@@ -1,7 +1,7 @@
-//! Read-only routes for reference data and call records: categories, grid cells, departments,
-//! agents and queues (from configuration), calls (CDR).
+//! Read-only routes for reference data: categories, grid cells, departments, agents and queues
+//! (from configuration).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +9,7 @@ use super::auth::User;
 use super::error::ApiError;
 use super::extract::QueryParams;
 use super::AppState;
-use crate::cases::model::{CallRecord, Category, Department, GridCell, Page};
-use crate::cases::store::CallQuery;
+use crate::cases::model::{Category, Department, GridCell};
 use crate::config::{Queue, Role};
 
 const STAFF: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
@@ -92,26 +91,4 @@ pub async fn agents(
 pub async fn queues(State(st): State<AppState>, user: User) -> Result<Json<Vec<Queue>>, ApiError> {
     user.require(STAFF)?;
     Ok(Json(st.config.queues.clone()))
-}
-
-pub async fn calls(
-    State(st): State<AppState>,
-    user: User,
-    QueryParams(q): QueryParams<CallQuery>,
-) -> Result<Json<Page<CallRecord>>, ApiError> {
-    user.require(STAFF)?;
-    Ok(Json(st.store.list_calls(&q).await?))
-}
-
-pub async fn call(
-    State(st): State<AppState>,
-    user: User,
-    Path(id): Path<String>,
-) -> Result<Json<CallRecord>, ApiError> {
-    user.require(STAFF)?;
-    st.store
-        .get_call(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("call {id}")))
 }

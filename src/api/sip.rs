@@ -154,6 +154,8 @@ fn endpoint_error(e: EndpointError) -> ApiError {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", e.to_string())
         }
         EndpointError::NoSuchCall(_) => ApiError::not_found(e),
+        EndpointError::NotRegistered(_) => ApiError::bad_field("user", e.to_string()),
+        EndpointError::BadIdentity(_) => ApiError::bad_field("from", e.to_string()),
     }
 }
 

@@ -68,19 +68,9 @@ impl CallRecords {
         self.open.insert(
             call_id.to_string(),
             CallRecord {
-                id: call_id.to_string(),
                 trunk,
-                from_number: from.to_string(),
-                to_number: to.to_string(),
                 queue,
-                agent_id: None,
-                offered_at: Utc::now(),
-                answered_at: None,
-                ended_at: None,
-                disposition: None,
-                disposition_detail: None,
-                recording_path: None,
-                work_order_id: None,
+                ..CallRecord::inbound(call_id, from, to, Utc::now())
             },
         );
         self.write(call_id);

@@ -1,6 +1,7 @@
 //! Which deadline rule applies to an order: the configured per-category rule, else the
 //! category's own handling time (for urban-management cases only), else the request type's rule
-//! (Sichuan: consultation 3, help/suggestion 7, complaint/report 15 working days).
+//! (Sichuan: consultation 3, help/suggestion 7, complaint/report 15 working days; the orders a
+//! call makes by itself, voicemail and callback, 1 working day unless configured).
 
 use std::collections::BTreeMap;
 
@@ -18,9 +19,16 @@ pub struct DeadlinePolicy {
 
 impl DeadlinePolicy {
     pub fn from_config(config: &Config) -> Result<Self, String> {
+        let mut by_type = config.deadlines.by_type.clone();
+        // The call-made types (voicemail, callback) may be left out: 1 working day.
+        for t in crate::config::CALL_REQUEST_TYPES {
+            by_type
+                .entry(t.to_string())
+                .or_insert(DeadlineRule::WorkingDays(1));
+        }
         Ok(DeadlinePolicy {
             calendar: config.working_calendar()?,
-            by_type: config.deadlines.by_type.clone(),
+            by_type,
             by_category: config.deadlines.by_category.clone(),
         })
     }

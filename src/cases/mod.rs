@@ -1,6 +1,7 @@
 //! The shared case store: work orders (工单) from every channel, their append-only audit trail
-//! (`CaseEvent`), call records (CDR), reference data (categories per GB/T 30428, grid cells,
-//! departments), the work-order lifecycle and deadline rules. Knows nothing of SIP.
+//! (`CaseEvent`), call records (CDR) with their steps, callback tasks, reference data
+//! (categories per GB/T 30428, grid cells, departments), the work-order lifecycle and deadline
+//! rules. Knows nothing of SIP.
 
 pub mod calendar;
 pub mod deadline;

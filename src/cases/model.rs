@@ -85,20 +85,183 @@ pub struct CaseEvent {
 /// A call record (CDR).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct CallRecord {
+    /// Our own call id.
     pub id: String,
+    /// The carrier's SIP Call-ID (of the inbound leg; of the trunk leg for a callback).
+    pub sip_call_id: Option<String>,
+    /// [`DIRECTIONS`]: a citizen's call in, or a callback out.
+    pub direction: String,
     pub trunk: Option<String>,
     pub from_number: String,
     pub to_number: String,
+    /// Caller priority (higher is served first; listed numbers).
+    pub priority: i32,
+    /// Language the caller chose, if the flow offered a choice.
+    pub language: Option<String>,
     pub queue: Option<String>,
     pub agent_id: Option<String>,
     pub offered_at: DateTime<Utc>,
+    pub queued_at: Option<DateTime<Utc>>,
+    /// First offer to an agent.
+    pub ringing_at: Option<DateTime<Utc>>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     /// NULL while the call is in progress; then one of [`DISPOSITIONS`].
     pub disposition: Option<String>,
+    /// abandoned: `greeting`, `queue` or `ringing`; rejected: `blacklist` or `closed`; failed:
+    /// the SIP cause.
     pub disposition_detail: Option<String>,
+    /// Department number or queue the call was transferred to.
+    pub transferred_to: Option<String>,
+    /// Satisfaction survey: 1 satisfied, 2 basically satisfied, 3 dissatisfied.
+    pub survey: Option<i32>,
+    /// Absolute, or relative to the data directory.
     pub recording_path: Option<String>,
+    /// Where a voicemail message starts in the recording.
+    pub voicemail_offset_ms: Option<i64>,
     pub work_order_id: Option<i64>,
+    /// Answered but ended without a work order: flagged for supervisors until one is attached.
+    pub needs_order: bool,
+    /// The callback task this call serves (outbound) or created (inbound).
+    pub callback_task_id: Option<i64>,
+}
+
+impl CallRecord {
+    /// A new inbound call from `from` to `to`, offered at `offered_at`, nothing else known yet.
+    pub fn inbound(id: &str, from: &str, to: &str, offered_at: DateTime<Utc>) -> CallRecord {
+        CallRecord {
+            id: id.to_string(),
+            sip_call_id: None,
+            direction: "inbound".into(),
+            trunk: None,
+            from_number: from.to_string(),
+            to_number: to.to_string(),
+            priority: 0,
+            language: None,
+            queue: None,
+            agent_id: None,
+            offered_at,
+            queued_at: None,
+            ringing_at: None,
+            answered_at: None,
+            ended_at: None,
+            disposition: None,
+            disposition_detail: None,
+            transferred_to: None,
+            survey: None,
+            recording_path: None,
+            voicemail_offset_ms: None,
+            work_order_id: None,
+            needs_order: false,
+            callback_task_id: None,
+        }
+    }
+}
+
+/// Directions of a call.
+pub const DIRECTIONS: &[&str] = &["inbound", "outbound"];
+
+/// One step of a call's append-only trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct CallStep {
+    /// Assigned by the store (ignored when adding).
+    #[serde(default)]
+    pub id: i64,
+    pub call_id: String,
+    pub at: DateTime<Utc>,
+    /// One of [`CALL_STEPS`].
+    pub step: String,
+    pub agent_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl CallStep {
+    pub fn new(call_id: &str, at: DateTime<Utc>, step: &str) -> CallStep {
+        CallStep {
+            id: 0,
+            call_id: call_id.to_string(),
+            at,
+            step: step.to_string(),
+            agent_id: None,
+            detail: None,
+        }
+    }
+}
+
+/// What can happen to a call, in the order a call usually meets them.
+pub const CALL_STEPS: &[&str] = &[
+    "offered",
+    "greeting",
+    "self-service",
+    "queued",
+    "ringing",
+    "no-answer",
+    "answered",
+    "transferred",
+    "hold",
+    "resume",
+    "voicemail",
+    "callback-requested",
+    "survey",
+    "ended",
+    "order-linked",
+];
+
+/// A number to call back: a missed call (漏接回拨), a caller's request, or a queue's overflow.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct CallbackTask {
+    pub id: i64,
+    /// One of [`CALLBACK_KINDS`].
+    pub kind: String,
+    pub number: String,
+    pub queue: Option<String>,
+    /// The call the task comes from.
+    pub call_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// One of [`CALLBACK_STATUSES`].
+    pub status: String,
+    /// The agent who took it last.
+    pub agent_id: Option<String>,
+    pub taken_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// Not to be taken before this (after an unanswered attempt).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// How it ended (the last attempt's outcome, or why it was cancelled).
+    pub result: Option<String>,
+    pub work_order_id: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub const CALLBACK_KINDS: &[&str] = &["missed-call", "requested", "overflow"];
+pub const CALLBACK_STATUSES: &[&str] = &["open", "taken", "done", "cancelled", "failed"];
+pub const CALLBACK_OUTCOMES: &[&str] =
+    &["answered", "no-answer", "busy", "failed", "agent-no-answer"];
+
+/// What creates a callback task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCallbackTask {
+    pub kind: String,
+    pub number: String,
+    pub queue: Option<String>,
+    pub call_id: Option<String>,
+    /// From `[callbacks] max_attempts`.
+    pub max_attempts: i32,
+    pub work_order_id: Option<i64>,
+}
+
+/// One try to call a task's number back.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct CallbackAttempt {
+    pub id: i64,
+    pub task_id: i64,
+    pub at: DateTime<Utc>,
+    pub agent_id: Option<String>,
+    /// The outbound call of the attempt.
+    pub call_id: Option<String>,
+    /// One of [`CALLBACK_OUTCOMES`].
+    pub outcome: String,
+    pub detail: Option<String>,
 }
 
 /// How a call ended (DESIGN.md: offered = the sum of these).

@@ -5,7 +5,10 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::{FixedOffset, Weekday};
 
-use super::{parse_period, CalendarConfig, Config, Problem, Role, QUEUE_STRATEGIES, REQUEST_TYPES};
+use super::{
+    parse_period, CalendarConfig, Config, Problem, Role, CALL_REQUEST_TYPES, QUEUE_STRATEGIES,
+    REQUEST_TYPES,
+};
 use crate::cases::calendar::{DeadlineRule, WorkingCalendar};
 use crate::cases::CHANNELS;
 
@@ -56,6 +59,26 @@ pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
         }
     }
     check_deadlines(&mut c);
+    check_callbacks(&mut c);
+    super::check_flows::check(config, c.problems);
+}
+
+fn check_callbacks(c: &mut Checker) {
+    let cb = &c.config.callbacks;
+    if !(1..=20).contains(&cb.max_attempts) {
+        c.push(
+            "callbacks",
+            "callbacks.max_attempts".into(),
+            format!("{} must be between 1 and 20", cb.max_attempts),
+        );
+    }
+    if !(1..=1440).contains(&cb.retry_minutes) {
+        c.push(
+            "callbacks",
+            "callbacks.retry_minutes".into(),
+            format!("{} must be between 1 and 1440 (a day)", cb.retry_minutes),
+        );
+    }
 }
 
 fn check_server(c: &mut Checker) {
@@ -575,7 +598,7 @@ fn check_city(c: &mut Checker) {
 fn check_deadlines(c: &mut Checker) {
     let d = &c.config.deadlines;
     for t in REQUEST_TYPES {
-        if !d.by_type.contains_key(*t) {
+        if !d.by_type.contains_key(*t) && !CALL_REQUEST_TYPES.contains(t) {
             c.push(
                 "deadlines",
                 format!("deadlines.by_type.{t}"),

@@ -17,7 +17,15 @@ pub struct Loaded {
 }
 
 /// Sections that hold one table.
-const TABLE_SECTIONS: &[&str] = &["server", "sip", "media", "calendar", "deadlines"];
+const TABLE_SECTIONS: &[&str] = &[
+    "server",
+    "sip",
+    "media",
+    "calendar",
+    "deadlines",
+    "callers",
+    "callbacks",
+];
 /// Sections that hold an array of tables.
 const ARRAY_SECTIONS: &[&str] = &[
     "trunks",
@@ -126,6 +134,8 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
     table!("media", media);
     table!("calendar", calendar);
     table!("deadlines", deadlines);
+    table!("callers", callers);
+    table!("callbacks", callbacks);
     macro_rules! array {
         ($key:literal, $field:ident) => {
             if let Some((file, v)) = sections.remove($key) {

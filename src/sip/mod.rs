@@ -8,6 +8,8 @@ pub mod endpoint;
 pub mod message;
 pub mod registrar;
 pub mod server;
+#[cfg(test)]
+mod server_tests;
 pub mod transaction;
 pub mod transport;
 pub mod trunk;

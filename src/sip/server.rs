@@ -10,7 +10,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::endpoint::{
-    CallInfo, Endpoint, EndpointConfig, EndpointError, EndpointStats, Event, SessionMedia,
+    CallInfo, Dial, DialTarget, Endpoint, EndpointConfig, EndpointError, EndpointStats, Event,
+    SessionMedia,
 };
 use super::registrar::{CredentialSource, RegistrarEvent};
 use super::transport::{TransportConfig, Transports};
@@ -19,10 +20,8 @@ use super::trunk::Health;
 enum Command {
     Stats(oneshot::Sender<SipStats>),
     Calls(oneshot::Sender<Vec<CallInfo>>),
-    PlaceCall {
-        trunk: String,
-        number: String,
-        link: Option<String>,
+    Dial {
+        dial: Box<Dial>,
         reply: oneshot::Sender<Result<String, EndpointError>>,
     },
     Hangup {
@@ -131,15 +130,23 @@ impl SipHandle {
         number: &str,
         link: Option<&str>,
     ) -> Result<Result<String, EndpointError>, Gone> {
-        let (trunk, number) = (trunk.to_string(), number.to_string());
-        let link = link.map(str::to_string);
-        self.ask(|reply| Command::PlaceCall {
-            trunk,
-            number,
-            link,
-            reply,
+        self.dial(Dial {
+            target: DialTarget::Trunk {
+                trunk: trunk.to_string(),
+                number: number.to_string(),
+            },
+            link: link.map(str::to_string),
+            ..Dial::default()
         })
         .await
+    }
+
+    /// Places an outbound call: through a trunk, or to a registered user's softphone (see
+    /// [`Endpoint::dial`]). Returns the Call-ID; progress comes as `CallRinging`,
+    /// `CallAnswered` and `CallEnded` events.
+    pub async fn dial(&self, dial: Dial) -> Result<Result<String, EndpointError>, Gone> {
+        let dial = Box::new(dial);
+        self.ask(|reply| Command::Dial { dial, reply }).await
     }
 
     pub async fn hangup(&self, call_id: &str) -> Result<Result<(), EndpointError>, Gone> {
@@ -179,8 +186,9 @@ pub async fn start(
 }
 
 /// What the call layer plugs into the SIP task: the media side that answers SDP, and a
-/// lossless channel for the events of calls (offered, answered, ended, digits), which the
-/// call task must never miss (the broadcast of [`SipHandle::subscribe`] drops events for a
+/// lossless channel for the events it must never miss ([`for_call_layer`]: calls offered,
+/// ringing, answered, ended, digits, transfer requests, and softphones registered,
+/// unregistered or lapsed) (the broadcast of [`SipHandle::subscribe`] drops events for a
 /// subscriber that falls behind).
 pub struct CallHooks {
     pub media: Box<dyn SessionMedia>,
@@ -280,13 +288,7 @@ pub async fn start_with_media(
             while let Some(ev) = ep.poll_event() {
                 log_event(&ev);
                 if let Some(calls) = &call_events {
-                    if matches!(
-                        ev,
-                        Event::CallOffered { .. }
-                            | Event::CallAnswered { .. }
-                            | Event::CallEnded { .. }
-                            | Event::Dtmf { .. }
-                    ) {
+                    if for_call_layer(&ev) {
                         let _ = calls.send(ev.clone());
                     }
                 }
@@ -295,6 +297,26 @@ pub async fn start_with_media(
         }
     });
     Ok(handle)
+}
+
+/// Whether an event goes on the call layer's lossless channel ([`CallHooks::events`]): every
+/// event of a call, and the registrar's changes that make a softphone reachable or not
+/// (`Refreshed` is not one of them).
+pub fn for_call_layer(ev: &Event) -> bool {
+    matches!(
+        ev,
+        Event::CallOffered { .. }
+            | Event::CallRinging { .. }
+            | Event::CallAnswered { .. }
+            | Event::CallEnded { .. }
+            | Event::Dtmf { .. }
+            | Event::TransferRequested { .. }
+            | Event::Registrar(
+                RegistrarEvent::Registered { .. }
+                    | RegistrarEvent::Unregistered { .. }
+                    | RegistrarEvent::Lapsed { .. }
+            )
+    )
 }
 
 fn command(ep: &mut Endpoint, c: Command, transports: &Transports) {
@@ -315,13 +337,8 @@ fn command(ep: &mut Endpoint, c: Command, transports: &Transports) {
         Command::Calls(reply) => {
             let _ = reply.send(ep.calls(now));
         }
-        Command::PlaceCall {
-            trunk,
-            number,
-            link,
-            reply,
-        } => {
-            let _ = reply.send(ep.place_linked_call(&trunk, &number, link.as_deref(), now));
+        Command::Dial { dial, reply } => {
+            let _ = reply.send(ep.dial(*dial, now));
         }
         Command::Hangup { call_id, reply } => {
             let _ = reply.send(ep.hangup(&call_id, now));
@@ -394,7 +411,11 @@ fn log_event(ev: &Event) {
         } => {
             tracing::info!(%call_id, %number, %caller, ?trunk, ?user, "call offered")
         }
+        Event::CallRinging { call_id } => tracing::debug!(%call_id, "call ringing"),
         Event::CallAnswered { call_id } => tracing::debug!(%call_id, "call answered"),
+        Event::TransferRequested { call_id, target } => {
+            tracing::info!(%call_id, %target, "transfer requested")
+        }
         Event::CallEnded { call_id, cause } => tracing::info!(%call_id, %cause, "call ended"),
         Event::CallRefused { code, number } => tracing::info!(code, ?number, "call refused"),
         Event::Dtmf { call_id, digit } => tracing::debug!(%call_id, %digit, "SIP INFO digit"),

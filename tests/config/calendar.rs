@@ -1,5 +1,5 @@
-//! Problems in the working calendar and the deadline rules (`calendar.toml`), and calendar
-//! settings that are accepted.
+//! Problems in the working calendar and the deadline rules (`calendar.toml`), calendar
+//! settings that are accepted, and the callback settings (`[callbacks]` in `hotline.toml`).
 
 use hotline::config::load;
 
@@ -141,4 +141,47 @@ fn bad_category_id_in_by_category() {
         "deadlines.by_category.X0101",
         "not a category id",
     );
+}
+
+// ----- call-made orders and callbacks -----------------------------------------------------------
+
+#[test]
+fn call_made_request_types_default_to_one_working_day() {
+    // Left out of deadlines.by_type: no problem, and the policy still has a rule for them.
+    let cfg = Cfg::edited(
+        "calendar.toml",
+        "voicemail = { working_days = 1 }\ncallback = { working_days = 1 }\n",
+        "",
+    );
+    let config = hotline::config::load(&cfg.main()).expect("loads").config;
+    assert!(!config.deadlines.by_type.contains_key("voicemail"));
+    let policy = hotline::cases::deadline::DeadlinePolicy::from_config(&config).unwrap();
+    for t in ["voicemail", "callback"] {
+        assert_eq!(
+            policy.rule(t, None, None),
+            Some(hotline::cases::calendar::DeadlineRule::WorkingDays(1)),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn callbacks_settings() {
+    let config = hotline::config::load(&Cfg::new().main())
+        .expect("loads")
+        .config;
+    assert_eq!(
+        config.callbacks,
+        hotline::config::CallbacksConfig::default()
+    );
+    assert_eq!(
+        config.callbacks.retry_interval(),
+        chrono::Duration::minutes(30)
+    );
+    #[rustfmt::skip]
+    let cases = [
+        ("max_attempts = 3 ", "max_attempts = 0 ", "callbacks.max_attempts", "between 1 and 20"),
+        ("retry_minutes = 30 ", "retry_minutes = 2000 ", "callbacks.retry_minutes", "between 1 and 1440"),
+    ];
+    edits_give_one("hotline.toml", &cases);
 }

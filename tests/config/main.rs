@@ -6,6 +6,7 @@
 mod calendar;
 mod directory;
 mod files;
+mod flows;
 mod server;
 mod shipped;
 mod support;

@@ -210,17 +210,17 @@ fn bad_media_settings() {
 #[test]
 fn forward_needs_a_trunk_with_a_proxy_and_a_number() {
     let forward =
-        |fwd: &str| format!("hangup_after_secs = 30\nforward = {fwd}\nanswer_after_ms = 0");
+        |fwd: &str| format!("max_call_secs = 14400\nforward = {fwd}\nanswer_after_ms = 0");
     edit_gives_one(
         "hotline.toml",
-        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        "max_call_secs = 14400\nanswer_after_ms = 0",
         &forward("{ trunk = \"nope\", number = \"9000\" }"),
         "numbers[0].forward.trunk",
         "not a configured trunk",
     );
     edit_gives_one(
         "hotline.toml",
-        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        "max_call_secs = 14400\nanswer_after_ms = 0",
         &forward("{ trunk = \"carrier\", number = \"9000\" }"),
         "numbers[0].forward.trunk",
         "no outbound_proxy",
@@ -233,7 +233,7 @@ fn forward_needs_a_trunk_with_a_proxy_and_a_number() {
     );
     cfg.replace(
         "hotline.toml",
-        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        "max_call_secs = 14400\nanswer_after_ms = 0",
         &forward("{ trunk = \"carrier\", number = \"9000\" }"),
     );
     let loaded = load(&cfg.main()).expect("loads");
@@ -249,7 +249,7 @@ fn forward_needs_a_trunk_with_a_proxy_and_a_number() {
     );
     cfg.replace(
         "hotline.toml",
-        "hangup_after_secs = 30\nanswer_after_ms = 0",
+        "max_call_secs = 14400\nanswer_after_ms = 0",
         &forward("{ trunk = \"carrier\", number = \"12a\" }"),
     );
     cfg.assert_one("hotline.toml", "numbers[0].forward.number", "digits only");

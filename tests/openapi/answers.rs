@@ -98,7 +98,7 @@ fn conform(doc: &Value, schema: &Value, v: &Value, at: &str, errs: &mut Vec<Stri
 
 /// Asserts `a` is an answer the document gives for `method path` (status documented; body fits
 /// the documented schema for it; a documented header is present).
-fn assert_documented(doc: &Value, method: &str, path: &str, a: &Answer) {
+pub(crate) fn assert_documented(doc: &Value, method: &str, path: &str, a: &Answer) {
     let op = &doc["paths"][path][method];
     assert!(op.is_object(), "{method} {path} is not documented");
     let code = a.status.as_u16().to_string();

@@ -197,7 +197,7 @@ async fn references_resolve_and_operations_are_complete() {
 
 // ------------------------------------------------------------------ fixed lists
 
-fn enum_of(doc: &Value, schema: &str) -> Vec<String> {
+pub(crate) fn enum_of(doc: &Value, schema: &str) -> Vec<String> {
     doc["components"]["schemas"][schema]["enum"]
         .as_array()
         .unwrap_or_else(|| panic!("components/schemas/{schema} has no enum"))
@@ -206,7 +206,7 @@ fn enum_of(doc: &Value, schema: &str) -> Vec<String> {
         .collect()
 }
 
-fn strings(list: &[&str]) -> Vec<String> {
+pub(crate) fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
@@ -281,7 +281,7 @@ fn sample(doc: &Value, schema: &Value) -> Value {
 }
 /// The schema's required members accept a minimal body, each missing one is refused, and each
 /// optional member is accepted — as `T`'s serde implementation sees it.
-fn check_request_schema<T: serde::de::DeserializeOwned>(doc: &Value, name: &str) {
+pub(crate) fn check_request_schema<T: serde::de::DeserializeOwned>(doc: &Value, name: &str) {
     let schema = deref(doc, &doc["components"]["schemas"][name]);
     assert_eq!(
         schema["additionalProperties"], false,

@@ -24,7 +24,10 @@ pub const HTTP_METHODS: &[&str] = &[
 
 pub struct App {
     router: Router,
-    _dir: tempfile::TempDir,
+    /// The store behind the router (for rows the API does not create, e.g. call records).
+    pub store: hotline::cases::Store,
+    /// A temporary directory of the app's own (its database; test files such as recordings).
+    pub dir: tempfile::TempDir,
 }
 
 /// The API over a fresh SQLite store with the shipped demo configuration.
@@ -41,8 +44,9 @@ pub async fn app() -> App {
     store.migrate().await.expect("migrations run");
     store.sync_config(&config).await.expect("config syncs");
     App {
-        router: hotline::api::router(hotline::api::AppState::new(store, config)),
-        _dir: dir,
+        router: hotline::api::router(hotline::api::AppState::new(store.clone(), config)),
+        store,
+        dir,
     }
 }
 
@@ -71,7 +75,22 @@ impl App {
         token: Option<&str>,
         body: Option<(&str, String)>,
     ) -> Answer {
+        self.send_with(method, uri, token, None, body).await
+    }
+
+    /// As [`App::send`], with one more request header.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        extra: Option<(&str, &str)>,
+        body: Option<(&str, String)>,
+    ) -> Answer {
         let mut req = Request::builder().method(method).uri(uri);
+        if let Some((name, value)) = extra {
+            req = req.header(name, value);
+        }
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }

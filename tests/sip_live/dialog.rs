@@ -88,7 +88,7 @@ fn late_ack_stops_the_200_retransmissions() {
 /// §13.3.1.4). The hang-up timer is set longer so that it cannot be what sends the BYE.
 #[test]
 fn no_ack_makes_the_server_send_bye() {
-    let cfg = Config::demo().number("12345", "hangup_after_secs", 120);
+    let cfg = Config::demo().number("12345", "max_call_secs", 120);
     let server = Server::start(cfg, LOCAL);
     let started = Instant::now();
     let run = Sipp::new(&server.sip_target(), "no_ack.xml")
@@ -119,7 +119,7 @@ fn overload_refuses_new_calls_but_not_byes() {
     let cfg = Config::demo()
         .sip("max_calls", 5)
         .sip("retry_after_secs", 7)
-        .number("12345", "hangup_after_secs", 120);
+        .number("12345", "max_call_secs", 120);
     let server = Server::start(cfg, LOCAL);
     let five = Sipp::new(&server.sip_target(), "uac")
         .args(&["-s", "12345", "-r", "50", "-l", "5", "-d", "4000"])

@@ -10,6 +10,9 @@
 //! server binary than the one cargo built (useful when a target directory is shared with other
 //! checkouts of this crate, whose builds overwrite `target/debug/hotline`).
 //!
+//! One test, `agent`, runs the SIP task in the test process instead, because it drives the
+//! server through `SipHandle::dial`, which the binary keeps to itself.
+//!
 //! `call_path` runs whole calls — SIPp caller → greeting → queue → baresip agent — each
 //! 15–40 s long (`support::{caller, agent}`); dumpcap (Debian tshark) captures what reaches the
 //! caller's media port. `dialog::no_ack_makes_the_server_send_bye` waits the 32 s that RFC 3261
@@ -24,6 +27,7 @@
 
 mod support;
 
+mod agent;
 mod auth;
 mod baresip;
 mod basic;

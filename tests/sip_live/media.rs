@@ -32,7 +32,7 @@ fn forward_to_9000() -> toml::Value {
 #[test]
 fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
     let server = Server::start(
-        Config::demo().number("12345", "hangup_after_secs", 60),
+        Config::demo().number("12345", "max_call_secs", 60),
         [127, 0, 0, 1].into(),
     );
     let work = tempfile::tempdir().expect("tempdir");
@@ -125,10 +125,7 @@ fn forwarded_call_is_bridged_transcoded_and_recorded() {
         .trunk("carrier", "outbound_proxy", format!("127.0.0.1:{uas_port}"))
         .add_number(
             "19999",
-            &[
-                ("hangup_after_secs", 60.into()),
-                ("forward", forward_to_9000()),
-            ],
+            &[("max_call_secs", 60.into()), ("forward", forward_to_9000())],
         );
     let server = Server::start(cfg, [127, 0, 0, 1].into());
     let uas_media = even_free_port();

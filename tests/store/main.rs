@@ -2,6 +2,7 @@
 //! trail, refused transitions, numbers, deadlines across a weekend and a holiday, concurrency,
 //! call records, listing and validation.
 
+mod calls;
 #[path = "../common/mod.rs"]
 mod common;
 mod integrity;
@@ -15,6 +16,7 @@ use hotline::cases::store::{CallQuery, OrderKey};
 use hotline::cases::{Actor, CallRecord, Command, NewWorkOrder, OrderQuery, Status, StoreError};
 use hotline::config::Role;
 
+use calls::*;
 use integrity::*;
 use lifecycle::*;
 use records::*;
@@ -34,6 +36,16 @@ both_backends!(
     list_search_and_paging,
     invalid_new_orders_name_the_field,
     removed_departments_are_inactive,
+    call_path_columns_round_trip,
+    call_steps_are_append_only,
+    call_list_filters,
+    link_call_to_order_with_case_event,
+    orders_made_by_calls,
+    orders_for_caller_open_first,
+    callback_task_lifecycle,
+    concurrent_takes_one_winner,
+    missed_call_tasks_cancelled_by_an_answered_call,
+    survey_on_call_and_order,
 );
 
 pub(crate) fn actor(role: Role) -> Actor {

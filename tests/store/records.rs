@@ -4,19 +4,9 @@ use super::*;
 
 pub(crate) fn call(id: &str, from: &str, offered: DateTime<Utc>) -> CallRecord {
     CallRecord {
-        id: id.into(),
         trunk: Some("carrier".into()),
-        from_number: from.into(),
-        to_number: "12345".into(),
         queue: Some("12345".into()),
-        agent_id: None,
-        offered_at: offered,
-        answered_at: None,
-        ended_at: None,
-        disposition: None,
-        disposition_detail: None,
-        recording_path: None,
-        work_order_id: None,
+        ..CallRecord::inbound(id, from, "12345", offered)
     }
 }
 

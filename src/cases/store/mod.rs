@@ -3,8 +3,10 @@
 //! against whichever pool is configured. SQLite has one writer connection (writes queue in the
 //! process instead of failing with SQLITE_BUSY) and a pool of readers (WAL mode).
 
+mod callbacks;
 mod calls;
 mod create;
+mod from_call;
 mod orders;
 mod query;
 mod reference;
@@ -24,7 +26,9 @@ use super::deadline::DeadlinePolicy;
 use super::lifecycle::TransitionError;
 use super::model::Category;
 
+pub use callbacks::{CallbackQuery, NewCallbackAttempt};
 pub use calls::CallQuery;
+pub use from_call::{OrderFromCall, RecordingRef};
 pub use orders::OrderKey;
 
 /// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`).
@@ -60,6 +64,9 @@ pub enum StoreError {
     Transition(#[from] TransitionError),
     #[error("the order was changed by someone else at the same time; try again")]
     Conflict,
+    /// The thing is not in a state that allows this (the message names the state).
+    #[error("{0}")]
+    WrongState(String),
     #[error("the case store is shutting down or overloaded")]
     Unavailable,
     /// A failure on our side, already logged where it happened.

@@ -55,7 +55,7 @@ fn check_text(field: &str, v: &Option<String>, max: usize) -> Result<(), StoreEr
     }
 }
 
-fn is_phone_number(s: &str) -> bool {
+pub(super) fn is_phone_number(s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or(s);
     !digits.is_empty()
         && digits.len() <= 32

@@ -1,7 +1,7 @@
 //! Calls as the endpoint holds them: an inbound call rings for the number's `answer_after_ms`,
 //! is answered with the SDP answer its [`super::SessionMedia`] gave, and is hung up after
-//! `hangup_after_secs` at the latest (until the call flows of issue 5); outbound calls are
-//! placed through a trunk. Here live the in-dialog requests (BYE, re-INVITE, UPDATE, INFO, REFER, NOTIFY),
+//! `max_call_secs` at the latest; outbound calls are placed by [`super::dial`]. Here live the
+//! in-dialog requests (BYE, re-INVITE, UPDATE, INFO, NOTIFY; REFER in [`super::refer`]),
 //! CANCEL of a ringing call, the 2xx/ACK handshake and the RFC 4028 session timer's actions.
 
 use std::collections::{BTreeSet, HashMap};
@@ -44,7 +44,9 @@ pub(super) struct Call {
     pub answered: Option<Instant>,
     /// Next timer: answer (Ringing) or hang up (Answered).
     pub due: Option<Instant>,
-    pub hangup_after: Duration,
+    /// Inbound: hung up this long after the answer (the number's `max_call_secs`; `None`:
+    /// no limit).
+    pub max_duration: Option<Duration>,
     pub outbound: bool,
     /// The INVITE server transaction of an inbound call (for CANCEL and the ACK wait).
     pub invite_server: Option<ServerKey>,
@@ -52,6 +54,10 @@ pub(super) struct Call {
     pub bye_after_ack: Option<String>,
     /// Outbound: a provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1).
     pub provisional: bool,
+    /// Outbound: an 18x arrived ([`Event::CallRinging`] went out).
+    pub ringing: bool,
+    /// REFERs accepted in this call (the NOTIFY of the second on needs `id`, RFC 3515).
+    pub refers: u32,
     /// Outbound: the trunk it goes through, and whether its INVITE already answered a
     /// challenge (once only: a second 401/407 means the credentials are wrong).
     pub trunk: Option<String>,
@@ -186,10 +192,13 @@ impl Endpoint {
                 started: now,
                 answered: None,
                 due: None,
-                hangup_after: Duration::from_secs(plan.hangup_after_secs.into()),
+                max_duration: (plan.max_call_secs > 0)
+                    .then(|| Duration::from_secs(plan.max_call_secs.into())),
                 outbound: false,
                 bye_after_ack: None,
                 provisional: false,
+                ringing: false,
+                refers: 0,
                 trunk: None,
                 auth_tried: false,
             },
@@ -245,8 +254,8 @@ impl Endpoint {
         };
         call.phase = Phase::Answered;
         call.answered = Some(now);
-        let hangup = now + call.hangup_after;
-        self.calls.set_due(call_id, Some(hangup));
+        let hangup = call.max_duration.map(|d| now + d);
+        self.calls.set_due(call_id, hangup);
         self.events.push_back(Event::CallAnswered {
             call_id: call_id.to_string(),
         });
@@ -362,7 +371,7 @@ impl Endpoint {
             let phase = self.calls.by_id.get(&call_id).map(|c| c.phase.clone());
             match phase {
                 Some(Phase::Ringing { .. }) => self.answer_call(&call_id, now),
-                Some(Phase::Answered) => self.hangup_call(&call_id, "hangup timer", now),
+                Some(Phase::Answered) => self.hangup_call(&call_id, "max call duration", now),
                 Some(Phase::Dialing { .. }) => self.hangup_call(&call_id, "no answer", now),
                 _ => {}
             }
@@ -429,8 +438,10 @@ impl Endpoint {
                 Err(()) => (415, Vec::new()),
             },
             Method::Notify | Method::Options => (200, Vec::new()),
-            // Transfers arrive with the call module (issue 5).
-            Method::Refer => (603, Vec::new()),
+            Method::Refer => {
+                self.on_refer(key, req, id, now);
+                return;
+            }
             Method::Other(_) => (501, Vec::new()),
             _ => (405, Vec::new()),
         };
@@ -555,9 +566,8 @@ impl Endpoint {
     pub(super) fn calls_client_failure(&mut self, key: &ClientKey, _now: Instant) {
         if let Some((call_id, sent)) = self.calls.by_client.remove(key) {
             let cause = match sent.method() {
-                Some(Method::Invite) if sent.to().is_ok_and(|t| t.tag().is_none()) => {
-                    "no answer from trunk"
-                }
+                // No final response at all: a timeout is a 408 (RFC 3261 §8.1.3.1).
+                Some(Method::Invite) if sent.to().is_ok_and(|t| t.tag().is_none()) => "failed: 408",
                 _ => "peer unreachable",
             };
             self.end_call(&call_id, cause);

@@ -3,19 +3,22 @@
 //! REGISTER, INVITE admission (trunk ACL or digest, number lookup, overload), CANCEL, BYE and the
 //! other in-dialog requests, session timers, outbound REGISTER to carriers, OPTIONS pings and
 //! outbound calls. Events and the current time go in; messages to send and [`Event`]s come out.
-//! SDP is answered by a [`SessionMedia`] (the call layer's, or held media in tests). Until the
-//! call flows exist (issue 5), an answered call is hung up after the number's
-//! `hangup_after_secs`.
+//! SDP is answered by a [`SessionMedia`] (the call layer's, or held media in tests). An
+//! answered inbound call is hung up after the number's `max_call_secs` at the latest.
 
 mod calls;
+mod dial;
 #[cfg(test)]
 mod fuzz_tests;
 mod inbound;
 mod media;
 mod outbound;
+mod refer;
 mod sdp;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dial;
 #[cfg(test)]
 mod tests_media;
 #[cfg(test)]
@@ -35,6 +38,7 @@ use super::trunk::{Health, Trunks};
 use crate::config::{Number, SipConfig, Trunk};
 
 pub use calls::CallInfo;
+pub use dial::{Dial, DialTarget};
 pub use media::{HeldMedia, Refusal, SessionMedia};
 
 /// What the endpoint needs from the configuration.
@@ -100,8 +104,19 @@ pub enum Event {
         trunk: Option<String>,
         user: Option<String>,
     },
+    /// The first 18x (ringing or session progress) for an outbound INVITE of ours.
+    CallRinging {
+        call_id: String,
+    },
     CallAnswered {
         call_id: String,
+    },
+    /// The peer of an answered call asked for a blind transfer with REFER (RFC 3515) and got
+    /// 202: `target` is the user part of the Refer-To URI (an agent, a department or queue
+    /// number, a phone number). The peer usually hangs up next.
+    TransferRequested {
+        call_id: String,
+        target: String,
     },
     /// A key pressed, signalled in the dialog with SIP INFO (`application/dtmf-relay` or
     /// `application/dtmf`): '0'–'9', '*', '#', 'A'–'D'.
@@ -109,7 +124,8 @@ pub enum Event {
         call_id: String,
         digit: char,
     },
-    /// A call ended; `cause` says why (`"remote BYE"`, `"cancelled"`, `"session expired"`, …).
+    /// A call ended; `cause` says why (`"remote BYE"`, `"cancelled"`, `"failed: 486"`, …; the
+    /// full list is in docs/sip.md).
     CallEnded {
         call_id: String,
         cause: String,
@@ -154,6 +170,10 @@ pub enum EndpointError {
     Overloaded,
     #[error("no call {0:?}")]
     NoSuchCall(String),
+    #[error("user {0:?} has no registered contact")]
+    NotRegistered(String),
+    #[error("{0:?} cannot be used in a From, P-Asserted-Identity or display name")]
+    BadIdentity(String),
 }
 
 /// See the module documentation.

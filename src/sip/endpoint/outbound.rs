@@ -1,22 +1,18 @@
 //! What the endpoint starts on its own: OPTIONS pings to trunks, registration to carriers that
-//! want it (digest, refreshed before expiry, retried after failures), and outbound calls
-//! through a trunk (for callbacks later). Also routes every response to its owner.
+//! want it (digest, refreshed before expiry, retried after failures), and the responses to
+//! outbound calls (placed by [`super::dial`]). Also routes every response to its owner.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::calls::{Call, Phase};
-use super::{inbound::ALLOW, Endpoint, EndpointError, Event};
+use super::calls::Phase;
+use super::{Endpoint, Event};
 use crate::config::{Trunk, TrunkRegister};
 use crate::sip::auth::{pick_challenge, respond};
 use crate::sip::message::{new_call_id, new_tag, Message, Method, SipUri, Uri};
 use crate::sip::transaction::{self, ClientKey};
 use crate::sip::transport::{Peer, Transport};
-
-/// An outbound call not answered within this is cancelled (the transaction layer does not
-/// bound ringing).
-const OUTBOUND_RING_LIMIT: Duration = Duration::from_secs(60);
 
 /// Retry delay after a failed registration or an unreachable registrar.
 const REGISTER_RETRY: Duration = Duration::from_secs(60);
@@ -132,7 +128,7 @@ impl Endpoint {
     }
 
     /// A request outside any dialog from us: From with a new tag, To, Call-ID, CSeq 1.
-    fn new_out_of_dialog(&self, method: Method, uri: Uri, to: Uri) -> Message {
+    pub(super) fn new_out_of_dialog(&self, method: Method, uri: Uri, to: Uri) -> Message {
         let mut req = Message::new_request(method.clone(), uri);
         req.push_header(
             "From",
@@ -440,114 +436,6 @@ impl Endpoint {
         self.outbound.registered(trunk)
     }
 
-    /// Calls `number` through `trunk` (callbacks). Returns the new call's Call-ID; progress
-    /// comes as [`Event::CallAnswered`] / [`Event::CallEnded`].
-    pub fn place_call(
-        &mut self,
-        trunk: &str,
-        number: &str,
-        now: Instant,
-    ) -> Result<String, EndpointError> {
-        self.place_linked_call(trunk, number, None, now)
-    }
-
-    /// [`Endpoint::place_call`] for a call that belongs with `link` (an inbound call it
-    /// will be bridged to).
-    pub fn place_linked_call(
-        &mut self,
-        trunk: &str,
-        number: &str,
-        link: Option<&str>,
-        now: Instant,
-    ) -> Result<String, EndpointError> {
-        let t = self
-            .trunks
-            .get(trunk)
-            .ok_or_else(|| EndpointError::NoSuchTrunk(trunk.to_string()))?;
-        let addr = t
-            .proxy
-            .ok_or_else(|| EndpointError::NoProxy(trunk.to_string()))?;
-        let valid = !number.is_empty()
-            && number.len() <= 32
-            && number
-                .chars()
-                .enumerate()
-                .all(|(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'));
-        if !valid {
-            return Err(EndpointError::BadNumber(number.to_string()));
-        }
-        if self.calls.len() >= self.cfg.sip.max_calls {
-            return Err(EndpointError::Overloaded);
-        }
-        let uri = Uri::Sip(SipUri::new(
-            Some(number),
-            &addr.ip().to_string(),
-            Some(addr.port()),
-        ));
-        let mut invite = self.new_out_of_dialog(Method::Invite, uri.clone(), uri);
-        invite.push_header(
-            "Contact",
-            format!("<{}>", Uri::Sip(self.our_uri("hotline"))),
-        );
-        invite.push_header("Allow", ALLOW);
-        invite.push_header("Supported", "timer");
-        invite.push_header(
-            "Session-Expires",
-            self.timer_cfg.session_expires.to_string(),
-        );
-        invite.push_header("Min-SE", self.timer_cfg.min_se.to_string());
-        let call_id = invite.call_id().unwrap_or_default().to_string();
-        let offer = self
-            .media
-            .outbound_offer(&call_id, link)
-            .map_err(|_| EndpointError::Overloaded)?;
-        invite.set_body("application/sdp", offer);
-        let peer = Peer {
-            transport: Transport::Udp,
-            addr,
-        };
-        let mut sent = invite.clone();
-        transaction::add_top_via(&mut sent, peer.transport, &self.contact_host);
-        sent.push_header("Max-Forwards", "70");
-        sent.push_header("User-Agent", self.cfg.user_agent.clone());
-        let key = match self.tx.send_request(sent.clone(), peer, now) {
-            Ok(k) => k,
-            Err(_) => {
-                self.media.ended(&call_id);
-                return Err(EndpointError::Overloaded);
-            }
-        };
-        self.calls
-            .by_client
-            .insert(key.clone(), (call_id.clone(), sent.clone()));
-        self.calls.by_id.insert(
-            call_id.clone(),
-            Call {
-                dialog: None,
-                number: number.to_string(),
-                peer,
-                phase: Phase::Dialing {
-                    invite_key: key,
-                    invite: Box::new(sent),
-                },
-                started: now,
-                answered: None,
-                due: None,
-                hangup_after: Duration::ZERO,
-                outbound: true,
-                invite_server: None,
-                bye_after_ack: None,
-                provisional: false,
-                trunk: Some(trunk.to_string()),
-                auth_tried: false,
-            },
-        );
-        self.calls
-            .set_due(&call_id, Some(now + OUTBOUND_RING_LIMIT));
-        self.pump(now);
-        Ok(call_id)
-    }
-
     /// A carrier that challenges our INVITE (401/407) gets it again with credentials: the
     /// trunk's `[trunks.register]` account, same Call-ID and From tag, next CSeq (RFC 3261
     /// §22.2). Returns false when there is nothing to answer with, or it was tried already.
@@ -637,6 +525,12 @@ impl Endpoint {
         if code < 200 {
             if let Some(c) = self.calls.by_id.get_mut(call_id) {
                 c.provisional = true;
+                if code >= 180 && !c.ringing {
+                    c.ringing = true;
+                    self.events.push_back(Event::CallRinging {
+                        call_id: call_id.to_string(),
+                    });
+                }
             }
             return;
         }
@@ -675,6 +569,9 @@ impl Endpoint {
         call.phase = Phase::Answered;
         call.answered.get_or_insert(now);
         self.send_ack(ack, peer);
+        // The ring limit is over; an outbound leg has no duration limit of its own (the call
+        // layer ends it with the call it belongs to).
+        self.calls.set_due(call_id, None);
         if first {
             self.events.push_back(Event::CallAnswered {
                 call_id: call_id.to_string(),

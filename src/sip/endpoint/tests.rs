@@ -15,7 +15,7 @@ pub(super) const TRUNK: &str = "192.0.2.1:5060";
 pub(super) const PHONE: &str = "198.51.100.7:5062";
 const CARRIER: &str = "192.0.2.50:5060";
 
-fn number(n: &str, answer_after_ms: u32, hangup_after_secs: u32) -> Number {
+fn number(n: &str, answer_after_ms: u32, max_call_secs: u32) -> Number {
     Number {
         number: n.into(),
         name: n.into(),
@@ -23,8 +23,15 @@ fn number(n: &str, answer_after_ms: u32, hangup_after_secs: u32) -> Number {
         queue: n.into(),
         hours: "24x7".into(),
         answer_after_ms,
-        hangup_after_secs,
+        max_call_secs,
         forward: None,
+        greeting: None,
+        recording_notice: true,
+        language_key: None,
+        self_service: Default::default(),
+        closed: "reject".into(),
+        survey: false,
+        queue_callback_key: None,
     }
 }
 
@@ -219,7 +226,7 @@ fn trunk_call_is_answered_acked_and_ended_by_bye() {
 
 #[test]
 fn lost_ack_retransmits_the_200_then_gives_up_with_bye() {
-    let mut h = Harness::new(|c| c.numbers[0].hangup_after_secs = 3600);
+    let mut h = Harness::new(|c| c.numbers[0].max_call_secs = 3600);
     let inv = h.invite("12345", "c2", "caller", "");
     h.deliver(&inv, TRUNK);
     h.take();
@@ -424,8 +431,8 @@ fn cancel_while_ringing_gets_200_and_487() {
 }
 
 #[test]
-fn hangup_timer_sends_bye_and_session_timer_expires_a_dead_peer() {
-    let mut h = Harness::new(|c| c.numbers[0].hangup_after_secs = 10);
+fn max_call_duration_sends_bye_and_session_timer_expires_a_dead_peer() {
+    let mut h = Harness::new(|c| c.numbers[0].max_call_secs = 10);
     let inv = h.invite("12345", "h1", "caller", "");
     h.deliver(&inv, TRUNK);
     let ok = find(&h.take(), 200);
@@ -448,7 +455,7 @@ fn hangup_timer_sends_bye_and_session_timer_expires_a_dead_peer() {
 
     // A peer that asked to refresh every 90 s and then went silent: the dialog expires at
     // 90 − min(32, 90/3) = 60 s and the call is hung up.
-    let mut h = Harness::new(|c| c.numbers[0].hangup_after_secs = 3600);
+    let mut h = Harness::new(|c| c.numbers[0].max_call_secs = 3600);
     let inv = h.invite(
         "12345",
         "h2",
@@ -699,7 +706,7 @@ fn trunk_pings_mark_a_silent_carrier_down() {
 #[test]
 fn five_thousand_calls_on_a_fake_clock() {
     let mut h = Harness::new(|c| {
-        c.numbers[0].hangup_after_secs = 20;
+        c.numbers[0].max_call_secs = 20;
         c.sip.max_calls = 10_000;
     });
     let n = 5_000;
@@ -710,7 +717,7 @@ fn five_thousand_calls_on_a_fake_clock() {
         oks.push(find(&h.take(), 200));
     }
     assert_eq!(h.ep.stats().calls, n);
-    // Half the callers ACK and hang up; the other half ACK and wait for the hangup timer.
+    // Half the callers ACK and hang up; the other half ACK and wait for the max call duration.
     for (i, ok) in oks.iter().enumerate() {
         h.deliver(&in_dialog("ACK", ok, 1, &format!("z9hG4bKack{i}")), TRUNK);
         if i % 2 == 0 {
@@ -725,7 +732,7 @@ fn five_thousand_calls_on_a_fake_clock() {
         .filter(|(_, m)| m.method() == Some(&Method::Bye))
         .map(|(_, m)| m.call_id().unwrap().to_string())
         .collect();
-    assert_eq!(byes.len(), n / 2, "the hangup timer ended the rest");
+    assert_eq!(byes.len(), n / 2, "the max call duration ended the rest");
     assert_eq!(h.ep.stats().calls, 0);
     let ended = h
         .events
@@ -742,7 +749,7 @@ fn five_thousand_calls_on_a_fake_clock() {
 #[test]
 fn bye_waits_for_the_ack_of_the_2xx() {
     // RFC 3261 §15: no BYE on a confirmed dialog before the ACK (or the 2xx gives up).
-    let mut h = Harness::new(|c| c.numbers[0].hangup_after_secs = 1);
+    let mut h = Harness::new(|c| c.numbers[0].max_call_secs = 1);
     let inv = h.invite("12345", "w1", "caller", "");
     h.deliver(&inv, TRUNK);
     let ok = find(&h.take(), 200);

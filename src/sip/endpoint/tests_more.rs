@@ -138,7 +138,7 @@ fn outbound_ringing_is_bounded_and_early_dialogs_do_not_leak() {
 fn our_refresh_reinvite_is_acknowledged() {
     // The caller supports no timer and no UPDATE: we refresh with re-INVITE at SE/2.
     let mut h = Harness::new(|c| {
-        c.numbers[0].hangup_after_secs = 3600;
+        c.numbers[0].max_call_secs = 3600;
         c.sip.session_expires_secs = 120;
     });
     let inv = h.invite("12345", "rf", "caller", "");
