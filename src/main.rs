@@ -379,11 +379,7 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
     .await
     .with_context(|| format!("binding SIP on {}", c.server.sip_addr))?;
     let calls = hotline::call::start(
-        hotline::call::CallsConfig {
-            numbers: c.numbers.clone(),
-            language: c.media.language.clone(),
-            record: c.media.record_calls,
-        },
+        hotline::call::CallsConfig::from_config(&c),
         hotline::call::CallsDeps {
             sip: sip.clone(),
             store: Some(store.clone()),

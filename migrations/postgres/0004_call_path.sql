@@ -64,7 +64,8 @@ CREATE TABLE call_steps (
     at       TIMESTAMPTZ NOT NULL,
     step     TEXT NOT NULL CHECK (step IN ('offered', 'greeting', 'self-service', 'queued',
                  'ringing', 'no-answer', 'answered', 'transferred', 'hold', 'resume', 'voicemail',
-                 'callback-requested', 'survey', 'ended', 'order-linked')),
+                 'callback-requested', 'survey', 'ended', 'order-linked', 'overflow',
+                 'agent-hung-up')),
     agent_id TEXT,
     detail   TEXT
 );

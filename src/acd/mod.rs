@@ -10,6 +10,7 @@
 //! * [`Engine`] — the API and the rules for each input (`engine.rs`).
 //! * routing — timers and offering waiting calls to eligible agents (`routing.rs`).
 //! * [`Strategy`] — picking among eligible agents (`strategy.rs`).
+//! * snapshots of queues and agents for supervisors (`view.rs`).
 //! * [`AcdStore`] — the narrow state interface (agents, calls, queues, queue statistics) the
 //!   engine works through, with the in-memory [`MemoryStore`] (`state.rs`). A later cluster mode
 //!   can put the same records in Redis; timers are a node-local schedule derived from them.
@@ -48,10 +49,12 @@ mod engine;
 mod routing;
 mod state;
 mod strategy;
+mod view;
 
 pub use engine::{Engine, Stats};
 pub use state::{AcdStore, AgentRecord, CallRecord, CallStage, MemoryStore, QueueStats};
 pub use strategy::Strategy;
+pub use view::{AgentSnapshot, QueueSnapshot};
 
 use std::collections::HashMap;
 
@@ -324,6 +327,6 @@ impl AcdConfig {
 }
 
 #[cfg(test)]
-mod sim_tests;
+pub(crate) mod sim_tests;
 #[cfg(test)]
 mod tests;

@@ -39,6 +39,11 @@ impl Users {
         }
         Users(map)
     }
+
+    /// The user a bearer token belongs to.
+    pub fn find(&self, token: &str) -> Option<&ApiUser> {
+        self.0.get(&token_hash(token))
+    }
 }
 
 /// The authenticated caller of a request.

@@ -79,6 +79,11 @@ impl<S: Send + Sync> FromRequest<S> for RawJson {
 }
 
 impl RawJson {
+    /// No body was sent.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.iter().all(|b| b.is_ascii_whitespace())
+    }
+
     /// The body as `T`: 415 unless sent as JSON; 400 naming the field for bad JSON or a
     /// missing, unknown or ill-typed member.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {

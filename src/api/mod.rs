@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod calls;
+mod desk;
 pub mod error;
 pub mod extract;
 mod openapi;
@@ -88,6 +89,15 @@ pub fn router(state: AppState) -> Router {
         .route("/recordings/{id}", get(calls::recording))
         .route("/callbacks", get(calls::callbacks))
         .route("/callbacks/{id}", get(calls::callback))
+        .route("/agents/{id}/login", post(desk::login))
+        .route("/agents/{id}/logout", post(desk::logout))
+        .route("/agents/{id}/status", get(desk::status))
+        .route("/agents/{id}/state", post(desk::set_state))
+        .route("/agents/{id}/end-wrap-up", post(desk::end_wrap_up))
+        .route("/agents/{id}/transfer", post(desk::transfer))
+        .route("/callbacks/{id}/take", post(desk::take_callback))
+        .route("/live", get(desk::live))
+        .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
         .route("/sip/calls", get(sip::calls).post(sip::place_call))

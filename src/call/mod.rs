@@ -1,49 +1,74 @@
-//! call (DESIGN.md `call/`): one call's life as a B2BUA — its legs, their media, and what the
-//! caller hears — the only place that ties `sip`, `media` (and later `acd`, `cases`) together.
+//! call (DESIGN.md `call/`): one citizen's call as a B2BUA — its legs (the caller's, the agents'
+//! being rung, a transfer target's), their media, and the hand-offs ivr → acd → agent →
+//! survey. It is the only place that ties `sip`, `media`, `ivr`, `acd` and `cases` together;
+//! the rules live in those pure engines and in [`outcome`], this task only moves events
+//! between them.
 //!
-//! So far (issue 4) the life of a call is short: an answered call on a dialled number is
-//! recorded, hears the number's greeting and the recording notice, then music on hold; a
-//! digit the caller presses (RFC 4733 or SIP INFO) cuts the prompt short and is read back
-//! ("you pressed 5"). A number with `forward` is instead bridged to an outbound call through
-//! a trunk (music on hold while it rings), recorded with the caller on the left channel and
-//! the far end on the right; either side hanging up ends both. Issue 5 replaces the greeting
-//! loop with call flows, queues and agents.
+//! * `mod.rs` — the task, its handle ([`CallsHandle`]) and what it is started with.
+//! * `legs.rs` — SIP and media events routed to calls; bridging, hold, forwarding, transfer.
+//! * `flow.rs` — the [`crate::ivr`] interpreter and the survey driven with media events.
+//! * `queue.rs` — the [`crate::acd`] engine driven: offers ring agents' softphones.
+//! * `desk.rs` — the agent desk: commands from the API and the event stream ([`DeskEvent`]).
+//! * `callback.rs` — voicemail and callback orders, missed-call tasks, outbound callbacks.
+//! * `records.rs` — call records (CDR) and their steps, written in order by one writer.
+//! * [`outcome`] — the pure rule that gives every call exactly one disposition.
 
+mod callback;
+mod desk;
+mod flow;
+mod legs;
 pub mod media;
+pub mod outcome;
+mod queue;
 mod records;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::config::Number;
-use crate::media::dtmf::Digit;
-use crate::media::engine::{
-    MediaEngine, MediaEvent, MediaEventKind, PlayEnd, StreamId, StreamStats,
-};
-use crate::media::prompt::{Item, Player, Playlist, PromptLibrary};
+use crate::acd;
+use crate::config::{Config, Number};
+use crate::ivr::{Flow, FlowRules, Survey};
+use crate::media::engine::{MediaEngine, MediaEvent, StreamId, StreamStats};
+use crate::media::prompt::PromptLibrary;
 use crate::media::recorder::{Recorder, RecorderEvent};
 use crate::sip::endpoint::Event as SipEvent;
 use crate::sip::server::SipHandle;
+pub use desk::{AgentView, DeskCommand, DeskError, DeskEvent, QueueView, Snapshot};
 pub use media::{CallMedia, LegEvent};
+use outcome::Lifecycle;
 
-/// What the call layer needs to know.
+/// What the call layer needs to know, from the configuration.
 #[derive(Debug, Clone)]
 pub struct CallsConfig {
-    pub numbers: Vec<Number>,
-    /// Prompt language ("zh", "en").
+    pub config: Arc<Config>,
+    /// Prompt language by default ("zh", "en").
     pub language: String,
     pub record: bool,
+}
+
+impl CallsConfig {
+    pub fn from_config(c: &Config) -> Self {
+        CallsConfig {
+            config: Arc::new(c.clone()),
+            language: c.media.language.clone(),
+            record: c.media.record_calls,
+        }
+    }
 }
 
 /// A call's media as the API shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CallMediaView {
     pub call_id: String,
+    /// Our id of the call (its call record).
+    pub record_id: Option<String>,
     pub number: Option<String>,
     pub outbound: bool,
-    /// The other leg of a forwarded call.
+    /// The other leg this one is bridged to (or rings).
     pub partner: Option<String>,
     /// Digits the caller pressed, in order.
     pub digits: String,
@@ -51,10 +76,22 @@ pub struct CallMediaView {
     pub rtp: Option<StreamStats>,
 }
 
-enum Cmd {
+pub(crate) enum Cmd {
     View(String, oneshot::Sender<Option<CallMediaView>>),
-    /// A forwarding call could not be placed.
-    PlaceFailed(String),
+    Desk(
+        DeskCommand,
+        oneshot::Sender<Result<serde_json::Value, DeskError>>,
+    ),
+    /// The answer to a flow's order lookup.
+    OrderStatus {
+        call: u64,
+        info: Option<crate::ivr::OrderStatusInfo>,
+    },
+    /// A callback task was created for a call (its id goes on the call record).
+    CallbackTask {
+        call: u64,
+        task: i64,
+    },
     /// The server is stopping: finish the call records.
     Close(oneshot::Sender<()>),
 }
@@ -63,6 +100,7 @@ enum Cmd {
 #[derive(Clone)]
 pub struct CallsHandle {
     tx: mpsc::UnboundedSender<Cmd>,
+    events: broadcast::Sender<DeskEvent>,
 }
 
 impl CallsHandle {
@@ -75,36 +113,117 @@ impl CallsHandle {
         }
     }
 
-    /// The media view of a call in progress.
+    /// The media view of a call leg in progress (by SIP Call-ID).
     pub async fn view(&self, call_id: &str) -> Option<CallMediaView> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Cmd::View(call_id.to_string(), tx)).ok()?;
         rx.await.ok().flatten()
     }
+
+    /// Runs an agent-desk or supervisor command.
+    pub async fn desk(&self, c: DeskCommand) -> Result<serde_json::Value, DeskError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Cmd::Desk(c, tx))
+            .map_err(|_| DeskError::Unavailable)?;
+        rx.await.map_err(|_| DeskError::Unavailable)?
+    }
+
+    /// The live event stream (agent states, offers, screen pops, queue changes).
+    pub fn subscribe(&self) -> broadcast::Receiver<DeskEvent> {
+        self.events.subscribe()
+    }
 }
 
-#[derive(Debug, Default)]
-struct CallState {
+/// What a leg is to its call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Role {
+    /// The citizen calling in.
+    Caller,
+    /// An agent's softphone (rung, or talking).
+    Agent(acd::AgentId),
+    /// Someone outside called through a trunk: a forward or transfer target, or the citizen
+    /// of a callback.
+    Outside,
+}
+
+/// One SIP leg.
+#[derive(Debug)]
+struct Leg {
+    call: u64,
+    role: Role,
     stream: Option<StreamId>,
-    number: Option<String>,
-    outbound: bool,
-    partner: Option<String>,
     answered: bool,
+    /// Media negotiated at least once (later `Ready`s are re-INVITEs).
     started: bool,
-    /// Forwarded: the caller waits for (or talks to) an outbound leg.
-    forwarding: bool,
     /// This leg has put the call on hold (we may not send to it).
     held: bool,
-    /// Token of the prompt playing to this leg (older prompts' events are stale).
-    playing: Option<u64>,
+}
+
+/// What a prompt playing to the caller is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// A flow's prompt, with the flow's token.
+    Flow(u64),
+    /// The survey's prompt, with its token.
+    Survey(u64),
+    /// Music on hold (looped).
+    Hold,
+    /// A queue announcement; music on hold follows.
+    Announce,
+    /// A last word; the call is hung up when it ends.
+    Goodbye,
+}
+
+/// What kind of call this is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// A citizen called in.
+    Inbound,
+    /// A callback: the agent is rung first, then the citizen (task id).
+    Callback { task: i64, number: String },
+}
+
+/// One citizen's call.
+struct Call {
+    kind: Kind,
+    /// Our id (the call record's).
+    record_id: String,
+    number: String,
+    caller: String,
+    queue: Option<String>,
+    /// The caller's SIP leg (None once it is gone, for a caller waiting for a callback).
+    caller_leg: Option<String>,
+    /// The agent talking with the caller, and that agent's leg.
+    agent: Option<(acd::AgentId, String)>,
+    /// Agents being rung for this call, with their legs.
+    offers: Vec<(acd::AgentId, String)>,
+    /// An outside leg (forward / transfer target / callback citizen).
+    outside: Option<String>,
+    /// The call's id in the ACD while it is queued, rung or talking.
+    acd: Option<acd::CallId>,
+    life: Lifecycle,
+    flow: Option<Flow>,
+    survey: Option<Survey>,
+    language: String,
+    /// The prompt playing to the caller: engine token and purpose.
+    playing: Option<(u64, Purpose)>,
     digits: String,
     recording: Option<PathBuf>,
+    recording_started: Option<Instant>,
+    /// A waiting caller asked to be called back and hung up; the call keeps its place.
+    keeps_place: Option<i64>,
+    /// When the caller joined the queue, and when an agent answered.
+    queued_at: Option<Instant>,
+    answered_at: Option<Instant>,
+    /// Media started on the caller's leg (greeting or bridge).
+    started: bool,
 }
 
 /// The parts the call task works with.
 pub struct CallsDeps {
     pub sip: SipHandle,
-    /// Where call records go (none: not written).
+    /// Where call records, orders and tasks go (none: not written; tests).
     pub store: Option<crate::cases::store::Store>,
     pub engine: MediaEngine,
     pub prompts: PromptLibrary,
@@ -112,7 +231,8 @@ pub struct CallsDeps {
     pub legs: mpsc::UnboundedReceiver<LegEvent>,
     pub media_events: mpsc::UnboundedReceiver<MediaEvent>,
     pub recorder_events: mpsc::UnboundedReceiver<RecorderEvent>,
-    /// The SIP task's call events ([`crate::sip::server::CallHooks::events`]), lossless.
+    /// The SIP task's call and registrar events ([`crate::sip::server::CallHooks::events`]),
+    /// lossless.
     pub sip_events: mpsc::UnboundedReceiver<SipEvent>,
 }
 
@@ -123,15 +243,29 @@ struct Calls {
     engine: MediaEngine,
     prompts: PromptLibrary,
     recorder: Option<Recorder>,
-    calls: HashMap<String, CallState>,
+    store: Option<crate::cases::store::Store>,
+    acd: acd::Engine,
+    rules: FlowRules,
+    calls: HashMap<u64, Call>,
+    legs: HashMap<String, Leg>,
     by_stream: HashMap<StreamId, String>,
+    /// ACD call id → our call.
+    acd_calls: HashMap<acd::CallId, u64>,
+    /// Legs we hung up ourselves (their end is not news).
+    cancelled: HashSet<String>,
+    /// Flow and survey deadlines.
+    timers: BTreeSet<(Instant, u64)>,
+    due: HashMap<u64, Instant>,
+    next: u64,
     records: records::CallRecords,
+    desk: broadcast::Sender<DeskEvent>,
     cmd: mpsc::UnboundedSender<Cmd>,
 }
 
 /// Starts the call task.
 pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let (events, _) = broadcast::channel(4096);
     let CallsDeps {
         sip,
         store,
@@ -143,8 +277,11 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         mut recorder_events,
         mut sip_events,
     } = deps;
+    let acd = acd::Engine::new(acd::AcdConfig::from_config(&cfg.config));
+    let rules = FlowRules::from_config(&cfg.config);
     let mut calls = Calls {
         numbers: cfg
+            .config
             .numbers
             .iter()
             .map(|n| (n.number.clone(), n.clone()))
@@ -154,117 +291,91 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         engine,
         prompts,
         recorder,
+        records: records::CallRecords::new(store.clone()),
+        store,
+        acd,
+        rules,
         calls: HashMap::new(),
+        legs: HashMap::new(),
         by_stream: HashMap::new(),
-        records: records::CallRecords::new(store),
+        acd_calls: HashMap::new(),
+        cancelled: HashSet::new(),
+        timers: BTreeSet::new(),
+        due: HashMap::new(),
+        next: 1,
+        desk: events.clone(),
         cmd: tx.clone(),
     };
     tokio::spawn(async move {
         loop {
+            let wake = calls.next_wake();
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                Some(l) = legs.recv() => calls.on_leg(l),
-                Some(m) = media_events.recv() => calls.on_media(m),
-                Some(ev) = sip_events.recv() => calls.on_sip(ev),
+                Some(l) = legs.recv() => calls.on_leg(l).await,
+                Some(m) = media_events.recv() => calls.on_media(m).await,
+                Some(ev) = sip_events.recv() => calls.on_sip(ev).await,
                 Some(r) = recorder_events.recv() => calls.on_recorder(r),
                 Some(c) = rx.recv() => {
                     if matches!(c, Cmd::Close(_)) {
                         // The calls SIP just ended come first.
                         while let Ok(ev) = sip_events.try_recv() {
-                            calls.on_sip(ev);
+                            calls.on_sip(ev).await;
                         }
                     }
                     calls.on_cmd(c).await
                 }
+                _ = sleep => calls.on_timers().await,
                 else => break,
             }
         }
     });
-    CallsHandle { tx }
+    CallsHandle { tx, events }
 }
 
 impl Calls {
-    fn on_leg(&mut self, ev: LegEvent) {
-        match ev {
-            LegEvent::Ready {
-                call_id,
-                stream,
-                number,
-                link,
-                outbound,
-                params,
-            } => {
-                if self.calls.get(&call_id).is_some_and(|c| c.started) {
-                    self.renegotiated(&call_id, params.direction.sends());
-                    return;
-                }
-                self.by_stream.insert(stream, call_id.clone());
-                let st = self.calls.entry(call_id.clone()).or_default();
-                st.stream = Some(stream);
-                st.outbound = outbound;
-                if number.is_some() {
-                    st.number = number;
-                }
-                if let Some(l) = link {
-                    st.partner = Some(l);
-                }
-                self.maybe_start(&call_id);
-            }
-            LegEvent::Dialing { call_id, link } => {
-                if !self.calls.contains_key(&link) {
-                    // The caller is gone already.
-                    self.hangup(&call_id);
-                    return;
-                }
-                let out = self.calls.entry(call_id.clone()).or_default();
-                out.outbound = true;
-                out.partner = Some(link.clone());
-                if let Some(inbound) = self.calls.get_mut(&link) {
-                    inbound.partner = Some(call_id);
-                }
-            }
-            LegEvent::Gone { call_id, stream } => {
-                self.by_stream.remove(&stream);
-                self.end(&call_id);
-            }
+    fn next_wake(&self) -> Option<Instant> {
+        let flows = self.timers.first().map(|(at, _)| *at);
+        match (flows, self.acd.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    fn on_sip(&mut self, ev: SipEvent) {
-        match ev {
-            SipEvent::CallOffered {
-                call_id,
-                number,
-                caller,
-                trunk,
-                ..
-            } => {
-                let queue = self.numbers.get(&number).map(|n| n.queue.clone());
-                self.records
-                    .offered(&call_id, &caller, &number, trunk, queue);
+    async fn on_timers(&mut self) {
+        let now = Instant::now();
+        if self.acd.poll_timeout().is_some_and(|at| at <= now) {
+            self.acd.handle_timeout(now);
+            self.drain_acd().await;
+        }
+        while let Some(&(at, call)) = self.timers.first() {
+            if at > now {
+                break;
             }
-            SipEvent::CallAnswered { call_id } => {
-                // A forwarded call counts as answered when the far end answers.
-                let forwarded = self
-                    .calls
-                    .get(&call_id)
-                    .and_then(|c| c.number.as_ref())
-                    .is_some_and(|n| self.forward_of(Some(n)).is_some());
-                if !forwarded {
-                    self.records.answered(&call_id);
-                }
-                self.calls.entry(call_id.clone()).or_default().answered = true;
-                self.maybe_start(&call_id);
-            }
-            SipEvent::CallEnded { call_id, cause } => {
-                self.records.ended(&call_id, &cause);
-                self.end(&call_id);
-            }
-            SipEvent::Dtmf { call_id, digit } => {
-                if let Some(d) = Digit::from_char(digit) {
-                    self.on_digit(&call_id, d);
-                }
-            }
-            _ => {}
+            self.timers.remove(&(at, call));
+            self.due.remove(&call);
+            self.flow_timeout(call, now).await;
+        }
+    }
+
+    /// Keeps the timer of `call`'s flow or survey in the schedule.
+    fn schedule(&mut self, call: u64) {
+        if let Some(old) = self.due.remove(&call) {
+            self.timers.remove(&(old, call));
+        }
+        let at = self.calls.get(&call).and_then(|c| {
+            c.flow
+                .as_ref()
+                .and_then(|f| f.poll_timeout())
+                .or_else(|| c.survey.as_ref().and_then(|s| s.poll_timeout()))
+        });
+        if let Some(at) = at {
+            self.timers.insert((at, call));
+            self.due.insert(call, at);
         }
     }
 
@@ -296,20 +407,33 @@ impl Calls {
     async fn on_cmd(&mut self, c: Cmd) {
         match c {
             Cmd::View(call_id, reply) => {
-                let Some(st) = self.calls.get(&call_id) else {
+                let Some(leg) = self.legs.get(&call_id) else {
                     let _ = reply.send(None);
                     return;
                 };
+                let call = self.calls.get(&leg.call);
+                let partner = call.and_then(|c| match &leg.role {
+                    Role::Caller => c
+                        .agent
+                        .as_ref()
+                        .map(|a| a.1.clone())
+                        .or_else(|| c.outside.clone())
+                        .or_else(|| c.offers.first().map(|o| o.1.clone())),
+                    _ => c.caller_leg.clone(),
+                });
                 let mut view = CallMediaView {
                     call_id: call_id.clone(),
-                    number: st.number.clone(),
-                    outbound: st.outbound,
-                    partner: st.partner.clone(),
-                    digits: st.digits.clone(),
-                    recording: st.recording.as_ref().map(|p| p.display().to_string()),
+                    record_id: call.map(|c| c.record_id.clone()),
+                    number: call.map(|c| c.number.clone()),
+                    outbound: leg.role != Role::Caller,
+                    partner,
+                    digits: call.map(|c| c.digits.clone()).unwrap_or_default(),
+                    recording: call
+                        .and_then(|c| c.recording.as_ref())
+                        .map(|p| p.display().to_string()),
                     rtp: None,
                 };
-                let stream = st.stream;
+                let stream = leg.stream;
                 let engine = self.engine.clone();
                 tokio::spawn(async move {
                     if let Some(s) = stream {
@@ -318,7 +442,21 @@ impl Calls {
                     let _ = reply.send(Some(view));
                 });
             }
-            Cmd::PlaceFailed(inbound) => self.hangup(&inbound),
+            Cmd::Desk(c, reply) => {
+                let r = self.on_desk(c).await;
+                let _ = reply.send(r);
+            }
+            Cmd::OrderStatus { call, info } => {
+                if let Some(f) = self.calls.get_mut(&call).and_then(|c| c.flow.as_mut()) {
+                    f.handle(crate::ivr::FlowEvent::OrderStatus(info), Instant::now());
+                    self.drive_flow(call).await;
+                }
+            }
+            Cmd::CallbackTask { call, task } => {
+                if let Some(c) = self.calls.get(&call) {
+                    self.records.callback_task(&c.record_id, task);
+                }
+            }
             Cmd::Close(done) => {
                 self.records.close().await;
                 let _ = done.send(());
@@ -326,211 +464,16 @@ impl Calls {
         }
     }
 
-    fn forward_of(&self, number: Option<&String>) -> Option<crate::config::Forward> {
-        number
-            .and_then(|n| self.numbers.get(n))
-            .and_then(|n| n.forward.clone())
+    /// A new call key.
+    fn key(&mut self) -> u64 {
+        let k = self.next;
+        self.next += 1;
+        k
     }
 
-    /// Starts what the call does once it is answered and its media negotiated.
-    fn maybe_start(&mut self, call_id: &str) {
-        let Some(st) = self.calls.get_mut(call_id) else {
-            return;
-        };
-        let Some(stream) = st.stream else { return };
-        if !st.answered || st.started {
-            return;
-        }
-        st.started = true;
-        if st.outbound {
-            // The far end of a forwarded call answered: bridge it to the caller and record.
-            let Some(inbound) = st.partner.clone() else {
-                return;
-            };
-            let Some(caller) = self.calls.get(&inbound).and_then(|c| c.stream) else {
-                return;
-            };
-            if let Err(e) = self.engine.bridge(caller, stream) {
-                tracing::error!(error = %e, "cannot bridge a forwarded call");
-                self.hangup(call_id);
-                return;
-            }
-            self.records.answered(&inbound);
-            self.record(&inbound, caller);
-            return;
-        }
-        let number = st.number.clone();
-        if let Some(fwd) = self.forward_of(number.as_ref()) {
-            if let Some(st) = self.calls.get_mut(call_id) {
-                st.forwarding = true;
-            }
-            self.play(stream, hold_music(), "music on hold");
-            let (sip, tx, inbound) = (self.sip.clone(), self.cmd.clone(), call_id.to_string());
-            tokio::spawn(async move {
-                match sip
-                    .place_linked_call(&fwd.trunk, &fwd.number, Some(&inbound))
-                    .await
-                {
-                    // Linked through LegEvent::Dialing, before anything else about the leg.
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => {
-                        tracing::warn!(call_id = %inbound, error = %e, "cannot forward the call");
-                        let _ = tx.send(Cmd::PlaceFailed(inbound));
-                    }
-                    Err(_) => {}
-                }
-            });
-            return;
-        }
-        self.record(call_id, stream);
-        let greeting = number
-            .map(|n| format!("greeting-{n}"))
-            .filter(|g| self.prompts.get(&self.cfg.language, g).is_some())
-            .unwrap_or_else(|| "greeting-12345".into());
-        let playlist = Playlist {
-            items: vec![
-                Item::Prompt(greeting),
-                Item::Prompt("recording-notice".into()),
-            ],
-            looped: false,
-            barge_in: true,
-        };
-        self.play(stream, playlist, "greeting");
-    }
-
-    /// A re-INVITE of a bridged leg: while either leg holds, the other hears music on hold;
-    /// when neither does, they are bridged again.
-    fn renegotiated(&mut self, call_id: &str, sends: bool) {
-        let Some(st) = self.calls.get_mut(call_id) else {
-            return;
-        };
-        st.held = !sends;
-        let (Some(stream), Some(partner)) = (st.stream, st.partner.clone()) else {
-            return;
-        };
-        let Some((other, other_held)) = self
-            .calls
-            .get(&partner)
-            .filter(|p| p.started)
-            .and_then(|p| p.stream.map(|s| (s, p.held)))
-        else {
-            return;
-        };
-        match (sends, other_held) {
-            (true, false) => {
-                if let Err(e) = self.engine.bridge(stream, other) {
-                    tracing::error!(error = %e, "cannot bridge again after hold");
-                }
-            }
-            (true, true) => {
-                self.play(stream, hold_music(), "music on hold");
-            }
-            (false, _) => {
-                tracing::info!(%call_id, "leg on hold; music on hold for the other side");
-                self.play(other, hold_music(), "music on hold");
-            }
-        }
-    }
-
-    fn record(&mut self, call_id: &str, stream: StreamId) {
-        if !self.cfg.record {
-            return;
-        }
-        let Some(rec) = &self.recorder else { return };
-        let sink = rec.open(call_id, 2, chrono::Utc::now());
-        self.records.recording(call_id, sink.path());
-        if let Some(st) = self.calls.get_mut(call_id) {
-            st.recording = Some(sink.path().to_path_buf());
-        }
-        self.engine.record(stream, sink);
-    }
-
-    /// Plays `playlist`; false (logged) when a prompt of it is missing.
-    fn play(&mut self, stream: StreamId, playlist: Playlist, what: &str) -> bool {
-        match Player::new(&self.prompts, &self.cfg.language, &playlist) {
-            Ok(p) => {
-                let token = self.engine.play(stream, p);
-                if let Some(st) = self
-                    .by_stream
-                    .get(&stream)
-                    .and_then(|c| self.calls.get_mut(c))
-                {
-                    st.playing = Some(token);
-                }
-                true
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot play the {what}");
-                false
-            }
-        }
-    }
-
-    fn on_media(&mut self, ev: MediaEvent) {
-        let Some(call_id) = self.by_stream.get(&ev.stream).cloned() else {
-            return;
-        };
-        match ev.kind {
-            MediaEventKind::Dtmf(d) => self.on_digit(&call_id, d),
-            MediaEventKind::PlayFinished { play, .. }
-                if self.calls.get(&call_id).and_then(|c| c.playing) != Some(play) => {}
-            MediaEventKind::PlayFinished {
-                end: PlayEnd::Done, ..
-            } => {
-                let forwarded = self
-                    .calls
-                    .get(&call_id)
-                    .is_some_and(|c| c.outbound || c.forwarding || c.partner.is_some());
-                if !forwarded {
-                    self.play(ev.stream, hold_music(), "music on hold");
-                }
-            }
-            MediaEventKind::PlayFinished { .. } => {}
-            MediaEventKind::RtpTimeout => {
-                tracing::warn!(%call_id, "no RTP from the caller; hanging up");
-                self.hangup(&call_id);
-            }
-        }
-    }
-
-    fn on_digit(&mut self, call_id: &str, digit: Digit) {
-        let Some(st) = self.calls.get_mut(call_id) else {
-            return;
-        };
-        st.digits.push(digit.as_char());
-        tracing::info!(%call_id, digit = %digit, "caller pressed a key");
-        if st.outbound || st.forwarding || st.partner.is_some() || !st.started {
-            return;
-        }
-        let Some(stream) = st.stream else { return };
-        let playlist = Playlist {
-            items: vec![
-                Item::Prompt("you-pressed".into()),
-                Item::Digits(digit.as_char().to_string()),
-            ],
-            looped: false,
-            barge_in: true,
-        };
-        if !self.play(stream, playlist, "digit read-back") {
-            // The greeting was cut short by the digit: never leave the caller in silence.
-            self.play(stream, hold_music(), "music on hold");
-        }
-    }
-
-    fn end(&mut self, call_id: &str) {
-        let Some(st) = self.calls.remove(call_id) else {
-            return;
-        };
-        if let Some(s) = st.stream {
-            self.by_stream.remove(&s);
-        }
-        if let Some(p) = st.partner {
-            self.hangup(&p);
-        }
-    }
-
-    fn hangup(&self, call_id: &str) {
-        let (sip, id) = (self.sip.clone(), call_id.to_string());
+    fn hangup(&mut self, leg: &str) {
+        self.cancelled.insert(leg.to_string());
+        let (sip, id) = (self.sip.clone(), leg.to_string());
         tokio::spawn(async move {
             let _ = sip.hangup(&id).await;
         });
@@ -554,13 +497,17 @@ pub fn media_address(c: &crate::config::Config) -> std::net::IpAddr {
     }
 }
 
-fn hold_music() -> Playlist {
-    Playlist {
-        items: vec![Item::Prompt("music-on-hold".into())],
-        looped: true,
-        barge_in: false,
-    }
+/// Our id for a new call record: UTC time to the millisecond and a per-process serial, so ids
+/// sort by time and never repeat (a carrier may reuse a Call-ID).
+fn record_id(serial: u64) -> String {
+    format!(
+        "{}-{:06}",
+        chrono::Utc::now().format("%Y%m%d%H%M%S%3f"),
+        serial % 1_000_000
+    )
 }
 
+#[cfg(test)]
+mod sim_tests;
 #[cfg(test)]
 mod tests;

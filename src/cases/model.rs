@@ -205,6 +205,8 @@ pub const CALL_STEPS: &[&str] = &[
     "survey",
     "ended",
     "order-linked",
+    "overflow",
+    "agent-hung-up",
 ];
 
 /// A number to call back: a missed call (漏接回拨), a caller's request, or a queue's overflow.

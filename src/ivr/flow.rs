@@ -17,6 +17,8 @@ pub(super) enum Opening {
     Open,
     Closed,
     Blacklisted,
+    /// The queue overflowed to voicemail: straight to the message.
+    Overflow,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +110,11 @@ impl Flow {
             Opening::Closed if flow.rules.closed_voicemail => {
                 flow.state = State::MessagePrompt;
                 let items = prompts(&["closed-hours", "leave-message", "beep"]);
+                flow.play_here(items, false, now);
+            }
+            Opening::Overflow => {
+                flow.state = State::MessagePrompt;
+                let items = prompts(&["all-agents-busy", "leave-message", "beep"]);
                 flow.play_here(items, false, now);
             }
             Opening::Closed => {

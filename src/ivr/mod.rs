@@ -261,6 +261,20 @@ impl FlowRules {
         )
     }
 
+    /// The flow of a caller whose queue overflowed to voicemail: "all agents are busy, leave
+    /// a message after the tone", the message, then goodbye (in the caller's `language`).
+    pub fn voicemail(&self, number: &str, language: &str, now: Instant) -> Flow {
+        let Some(rules) = self.numbers.get(number) else {
+            return Flow::refused(language, RejectReason::UnknownNumber);
+        };
+        Flow::new(rules.clone(), language, 0, flow::Opening::Overflow, now)
+    }
+
+    /// The working calendar that `hours = "working-hours"` numbers follow.
+    pub fn calendar(&self) -> &WorkingCalendar {
+        &self.calendar
+    }
+
     /// A number's flow settings.
     pub fn number(&self, number: &str) -> Option<&NumberFlow> {
         self.numbers.get(number)

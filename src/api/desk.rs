@@ -1,0 +1,272 @@
+//! The agent desk and the supervisors' live view over HTTP: log in/out, states with reasons,
+//! end wrap-up, transfer, take a callback task (`/api/v1/agents/{id}/…`), the live picture of
+//! queues and agents (`/api/v1/live`), and the event stream as a WebSocket (`/api/v1/events`).
+//! An agent's token acts for its own agent only; supervisors and admins for any.
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::auth::User;
+use super::error::ApiError;
+use super::extract::RawJson;
+use super::AppState;
+use crate::acd::Requested;
+use crate::call::{CallsHandle, DeskCommand, DeskError};
+use crate::config::Role;
+
+fn calls(st: &AppState) -> Result<&CallsHandle, ApiError> {
+    st.calls.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the call layer is not running",
+        )
+    })
+}
+
+fn desk_error(e: DeskError) -> ApiError {
+    match e {
+        DeskError::UnknownAgent(_) | DeskError::NotFound(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+        }
+        DeskError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+        DeskError::Invalid(_) => ApiError::bad_field("target", e.to_string()),
+        DeskError::Unavailable => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            e.to_string(),
+        ),
+    }
+}
+
+/// 403 unless the user may act for `agent`.
+fn may_act_for(user: &User, agent: &str) -> Result<(), ApiError> {
+    match user.0.role {
+        Role::Supervisor | Role::Admin => Ok(()),
+        Role::Agent if user.0.agent.as_deref() == Some(agent) => Ok(()),
+        Role::Agent => Err(ApiError::forbidden(format!(
+            "this token acts for agent {}, not {agent}",
+            user.0.agent.as_deref().unwrap_or("(none)")
+        ))),
+        _ => user.require(&[Role::Agent, Role::Supervisor, Role::Admin]),
+    }
+}
+
+async fn run(st: &AppState, c: DeskCommand) -> Result<Json<serde_json::Value>, ApiError> {
+    calls(st)?.desk(c).await.map(Json).map_err(desk_error)
+}
+
+pub async fn login(
+    State(st): State<AppState>,
+    user: User,
+    Path(agent): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    may_act_for(&user, &agent)?;
+    run(&st, DeskCommand::Login { agent }).await
+}
+
+pub async fn logout(
+    State(st): State<AppState>,
+    user: User,
+    Path(agent): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    may_act_for(&user, &agent)?;
+    run(&st, DeskCommand::Logout { agent }).await
+}
+
+pub async fn status(
+    State(st): State<AppState>,
+    user: User,
+    Path(agent): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    may_act_for(&user, &agent)?;
+    run(&st, DeskCommand::Agent { agent }).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    /// "ready", "not-ready" or "break".
+    state: String,
+    reason: Option<String>,
+}
+
+pub async fn set_state(
+    State(st): State<AppState>,
+    user: User,
+    Path(agent): Path<String>,
+    body: RawJson,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    may_act_for(&user, &agent)?;
+    let b: StateBody = body.parse()?;
+    let state = match b.state.as_str() {
+        "ready" => Requested::Ready,
+        "not-ready" => Requested::NotReady(
+            b.reason
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| "busy".into()),
+        ),
+        "break" => Requested::Break,
+        other => {
+            return Err(ApiError::bad_field(
+                "state",
+                format!("{other:?} is not one of ready, not-ready, break"),
+            ))
+        }
+    };
+    run(&st, DeskCommand::SetState { agent, state }).await
+}
+
+pub async fn end_wrap_up(
+    State(st): State<AppState>,
+    user: User,
+    Path(agent): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    may_act_for(&user, &agent)?;
+    run(&st, DeskCommand::EndWrapUp { agent }).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    /// A queue name, a dialled number of a queue, or a number to dial out.
+    target: String,
+}
+
+pub async fn transfer(
+    State(st): State<AppState>,
+    user: User,
+    Path(agent): Path<String>,
+    body: RawJson,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    may_act_for(&user, &agent)?;
+    let b: TransferBody = body.parse()?;
+    if b.target.trim().is_empty() {
+        return Err(ApiError::bad_field("target", "must not be empty"));
+    }
+    run(
+        &st,
+        DeskCommand::Transfer {
+            agent,
+            target: b.target,
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TakeBody {
+    /// The agent who works the task (an agent's token: its own).
+    agent: Option<String>,
+}
+
+pub async fn take_callback(
+    State(st): State<AppState>,
+    user: User,
+    Path(task): Path<i64>,
+    body: RawJson,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
+    let b: TakeBody = if body.is_empty() {
+        TakeBody { agent: None }
+    } else {
+        body.parse()?
+    };
+    let agent = b
+        .agent
+        .or_else(|| user.0.agent.clone())
+        .ok_or_else(|| ApiError::bad_field("agent", "name the agent who takes the task"))?;
+    may_act_for(&user, &agent)?;
+    run(&st, DeskCommand::TakeCallback { agent, task }).await
+}
+
+/// Queues and agents now (supervisors).
+pub async fn live(
+    State(st): State<AppState>,
+    user: User,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    user.require(&[Role::Supervisor, Role::Admin])?;
+    run(&st, DeskCommand::Snapshot).await
+}
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    /// The bearer token, for browsers that cannot set headers on a WebSocket.
+    access_token: Option<String>,
+}
+
+/// The live event stream: an agent's token sees its agent's events, supervisors all.
+pub async fn events(
+    State(st): State<AppState>,
+    Query(q): Query<EventsQuery>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(str::to_string)
+        .or(q.access_token)
+        .ok_or_else(|| {
+            ApiError::unauthorized("missing Authorization: Bearer <token> (or ?access_token=)")
+        })?;
+    let user = st
+        .users
+        .find(&token)
+        .cloned()
+        .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+    let only = match user.role {
+        Role::Supervisor | Role::Admin => None,
+        Role::Agent => Some(user.agent.clone().unwrap_or_default()),
+        _ => {
+            return Err(ApiError::forbidden(
+                "role may not do this (needs agent, supervisor or admin)",
+            ))
+        }
+    };
+    let rx = calls(&st)?.subscribe();
+    Ok(ws
+        .on_upgrade(move |socket| stream(socket, rx, only))
+        .into_response())
+}
+
+async fn stream(
+    mut socket: WebSocket,
+    mut rx: tokio::sync::broadcast::Receiver<crate::call::DeskEvent>,
+    only: Option<String>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Ok(ev) => {
+                    if only.as_deref().is_some_and(|a| a != ev.agent()) {
+                        continue;
+                    }
+                    let Ok(text) = serde_json::to_string(&ev) else { continue };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    let note = serde_json::json!({"type": "lagged", "missed": n}).to_string();
+                    if socket.send(Message::Text(note.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                _ => {}
+            },
+        }
+    }
+}

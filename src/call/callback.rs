@@ -1,0 +1,439 @@
+//! Calls that leave work behind and calls we place: a left message or a callback request
+//! becomes a work order (channel phone, type voicemail / callback, with the recording); an
+//! abandoned call becomes a missed-call callback task (漏接回拨) unless the number was answered
+//! since; a task is worked as an outbound call — the agent's softphone first, then the citizen
+//! through the trunk with the hotline's number as caller ID — and every attempt is on the task.
+
+use std::time::Instant;
+
+use super::outcome::{Disposition, Stage};
+use super::{Call, Calls, Kind, Leg, Role};
+use crate::acd::{AgentStatus, Input, Requested};
+use crate::cases::model::NewCallbackTask;
+use crate::cases::store::{NewCallbackAttempt, OrderFromCall, RecordingRef};
+use crate::sip::endpoint::{Dial, DialTarget};
+
+impl Calls {
+    fn channel_of(&self, number: &str) -> String {
+        self.numbers
+            .get(number)
+            .map(|n| n.channel.clone())
+            .unwrap_or_else(|| "phone-12345".into())
+    }
+
+    /// A caller left a message: a voicemail order with the recording.
+    pub(super) fn voicemail_left(&mut self, key: u64) {
+        self.order_from_call(key, OrderFromCall::Voicemail);
+    }
+
+    /// A voicemail or callback order tied to the call, written after the call's record.
+    fn order_from_call(&mut self, key: u64, kind: OrderFromCall) {
+        let Some(c) = self.calls.get(&key) else {
+            return;
+        };
+        let Some(record) = self.records.get(&c.record_id).cloned() else {
+            return;
+        };
+        let channel = self.channel_of(&c.number);
+        let recording = record.recording_path.clone().map(|path| RecordingRef {
+            path,
+            offset_ms: record.voicemail_offset_ms,
+        });
+        self.records.then(move |store| {
+            Box::pin(async move {
+                let r = store
+                    .create_order_from_call(kind, &record, &channel, recording.as_ref(), chrono::Utc::now())
+                    .await;
+                match r {
+                    Ok(o) => tracing::info!(call = %record.id, order = %o.number, kind = kind.request_type(), "work order from a call"),
+                    Err(e) => tracing::error!(call = %record.id, error = %e, "order from a call not created"),
+                }
+            })
+        });
+    }
+
+    /// The caller asked to be called back (self-service, overflow, or while waiting): a task
+    /// and a callback order.
+    pub(super) fn callback_requested(&mut self, key: u64, kind: &'static str) {
+        let Some(c) = self.calls.get(&key) else {
+            return;
+        };
+        let task = NewCallbackTask {
+            kind: kind.to_string(),
+            number: c.caller.clone(),
+            queue: c.queue.clone(),
+            call_id: Some(c.record_id.clone()),
+            max_attempts: self.cfg.config.callbacks.max_attempts as i32,
+            work_order_id: None,
+        };
+        self.order_from_call(key, OrderFromCall::Callback);
+        let tx = self.cmd.clone();
+        self.records.then(move |store| {
+            Box::pin(async move {
+                match store.create_callback_task(&task, chrono::Utc::now()).await {
+                    Ok(t) => {
+                        let _ = tx.send(super::Cmd::CallbackTask {
+                            call: key,
+                            task: t.id,
+                        });
+                    }
+                    Err(e) => tracing::error!(error = %e, "callback task not created"),
+                }
+            })
+        });
+    }
+
+    /// After a call's disposition: a missed-call task for an abandoned call; an answered call
+    /// closes the number's open missed-call tasks.
+    pub(super) fn after_disposition(&mut self, call: &Call, d: &Disposition) {
+        if call.kind != Kind::Inbound {
+            return;
+        }
+        let number = call.caller.clone();
+        match d {
+            Disposition::Abandoned(_) if self.cfg.config.callbacks.missed_call_tasks => {
+                let task = NewCallbackTask {
+                    kind: "missed-call".into(),
+                    number,
+                    queue: call.queue.clone(),
+                    call_id: Some(call.record_id.clone()),
+                    max_attempts: self.cfg.config.callbacks.max_attempts as i32,
+                    work_order_id: None,
+                };
+                let (tx, key) = (self.cmd.clone(), 0u64);
+                let id = call.record_id.clone();
+                self.records.then(move |store| {
+                    Box::pin(async move {
+                        match store.create_callback_task(&task, chrono::Utc::now()).await {
+                            Ok(t) => {
+                                let _ = tx.send(super::Cmd::CallbackTask { call: key, task: t.id });
+                                tracing::info!(call = %id, task = t.id, "missed-call callback task");
+                            }
+                            Err(e) => tracing::error!(error = %e, "missed-call task not created"),
+                        }
+                    })
+                });
+                // The record is finished already: the task id goes on it through the store.
+                let _ = key;
+            }
+            Disposition::Answered => {
+                self.records.then(move |store| {
+                    Box::pin(async move {
+                        match store.cancel_missed_call_tasks(&number, chrono::Utc::now()).await {
+                            Ok(n) if n > 0 => {
+                                tracing::info!(%number, tasks = n, "missed-call tasks closed: the number got through")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "missed-call tasks not closed"),
+                        }
+                    })
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// An agent takes a callback task: their softphone rings first.
+    pub(super) async fn take_callback(
+        &mut self,
+        agent: &str,
+        task: i64,
+    ) -> Result<serde_json::Value, super::DeskError> {
+        use super::DeskError;
+        match self.acd.agent_state(agent).map(|s| s.0) {
+            Some(
+                AgentStatus::Ready
+                | AgentStatus::NotReady
+                | AgentStatus::Break
+                | AgentStatus::WrapUp,
+            ) => {}
+            Some(s) => {
+                return Err(DeskError::Conflict(format!(
+                    "agent {agent} is {} and cannot take a callback now",
+                    s.as_str()
+                )))
+            }
+            None => return Err(DeskError::UnknownAgent(agent.to_string())),
+        }
+        let Some(store) = self.store.clone() else {
+            return Err(DeskError::Unavailable);
+        };
+        let t = store
+            .take_callback_task(task, agent, chrono::Utc::now())
+            .await
+            .map_err(|e| match e {
+                crate::cases::StoreError::NotFound { what } => {
+                    DeskError::NotFound(format!("no callback task {what}"))
+                }
+                e => DeskError::Conflict(e.to_string()),
+            })?;
+        // Busy for the ACD while the callback runs.
+        let _ = self.acd.handle(
+            Input::SetState {
+                agent: agent.to_string(),
+                state: Requested::NotReady("callback".into()),
+            },
+            Instant::now(),
+        );
+        self.drain_acd().await;
+        let caller_id = self
+            .cfg
+            .config
+            .numbers
+            .iter()
+            .find(|n| Some(&n.queue) == t.queue.as_ref())
+            .or(self.cfg.config.numbers.first())
+            .map(|n| n.number.clone())
+            .unwrap_or_else(|| "12345".into());
+        let key = self.key();
+        let record_id = super::record_id(key);
+        self.calls.insert(
+            key,
+            Call {
+                kind: Kind::Callback {
+                    task,
+                    number: t.number.clone(),
+                },
+                record_id: record_id.clone(),
+                number: caller_id.clone(),
+                caller: t.number.clone(),
+                queue: t.queue.clone(),
+                caller_leg: None,
+                agent: None,
+                offers: Vec::new(),
+                outside: None,
+                acd: None,
+                life: Default::default(),
+                flow: None,
+                survey: None,
+                language: self.cfg.language.clone(),
+                playing: None,
+                digits: String::new(),
+                recording: None,
+                recording_started: None,
+                keeps_place: Some(task),
+                queued_at: None,
+                answered_at: None,
+                started: false,
+            },
+        );
+        let dial = Dial {
+            target: DialTarget::User {
+                user: agent.to_string(),
+            },
+            from_user: Some(t.number.clone()),
+            from_display: Some(format!("callback {}", t.number)),
+            asserted: Some(t.number.clone()),
+            link: None,
+        };
+        match self.sip.dial(dial).await {
+            Ok(Ok(leg)) => {
+                self.records.offered(
+                    &record_id,
+                    &leg,
+                    &caller_id,
+                    &t.number,
+                    None,
+                    t.queue.clone(),
+                    "outbound",
+                );
+                self.records.callback_task(&record_id, task);
+                self.legs.insert(
+                    leg.clone(),
+                    Leg {
+                        call: key,
+                        role: Role::Agent(agent.to_string()),
+                        stream: None,
+                        answered: false,
+                        started: false,
+                        held: false,
+                    },
+                );
+                if let Some(c) = self.calls.get_mut(&key) {
+                    c.offers.push((agent.to_string(), leg));
+                }
+                Ok(serde_json::json!({ "task": task, "call_id": record_id, "number": t.number }))
+            }
+            Ok(Err(e)) => {
+                self.calls.remove(&key);
+                self.callback_attempt(task, agent, None, "agent-no-answer", &e.to_string());
+                self.agent_back(agent).await;
+                Err(DeskError::Conflict(format!(
+                    "cannot ring agent {agent}: {e}"
+                )))
+            }
+            Err(_) => Err(DeskError::Unavailable),
+        }
+    }
+
+    /// The agent is there for a callback (their leg answered): dial the citizen.
+    pub(super) async fn callback_agent_ready(&mut self, key: u64) {
+        let Some(c) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if c.kind == Kind::Inbound {
+            // A caller who kept their place: this is now the callback of their task.
+            let task = c.keeps_place.unwrap_or(0);
+            c.kind = Kind::Callback {
+                task,
+                number: c.caller.clone(),
+            };
+            let old = std::mem::replace(&mut c.record_id, super::record_id(key));
+            let (id, number, caller, queue) = (
+                c.record_id.clone(),
+                c.number.clone(),
+                c.caller.clone(),
+                c.queue.clone(),
+            );
+            let leg = c.agent.as_ref().map(|a| a.1.clone()).unwrap_or_default();
+            self.records
+                .offered(&id, &leg, &number, &caller, None, queue, "outbound");
+            self.records.callback_task(&id, task);
+            self.records
+                .step(&id, "offered", Some(&format!("callback of call {old}")));
+        }
+        let Some(c) = self.calls.get(&key) else {
+            return;
+        };
+        let Kind::Callback { number, .. } = c.kind.clone() else {
+            return;
+        };
+        let trunk = self
+            .cfg
+            .config
+            .trunks
+            .iter()
+            .find(|t| t.outbound_proxy.is_some())
+            .map(|t| t.name.clone());
+        let Some(trunk) = trunk else {
+            tracing::error!("no trunk with an outbound_proxy: callbacks cannot be placed");
+            if let Some(l) = c.agent.as_ref().map(|a| a.1.clone()) {
+                self.hangup(&l);
+                self.cancelled.remove(&l);
+            }
+            return;
+        };
+        self.enter(key, Stage::Ringing);
+        self.dial_outside(key, &trunk, &number).await;
+    }
+
+    /// The citizen answered a callback.
+    pub(super) fn callback_answered(&mut self, key: u64) {
+        let Some(c) = self.calls.get_mut(&key) else {
+            return;
+        };
+        c.life.decide(Disposition::Answered);
+        c.life.enter(Stage::Talking);
+        c.answered_at.get_or_insert_with(Instant::now);
+        let id = c.record_id.clone();
+        let agent = c.agent.as_ref().map(|a| a.0.clone());
+        let task = match c.kind {
+            Kind::Callback { task, .. } => task,
+            Kind::Inbound => return,
+        };
+        self.records.answered(&id, agent.as_deref());
+        if let Some(a) = agent {
+            self.callback_attempt(task, &a, Some(id), "answered", "");
+            self.screen_pop(key, &a);
+        }
+    }
+
+    /// The citizen did not answer (busy, no answer, failed).
+    pub(super) async fn callback_unanswered(&mut self, key: u64, cause: &str) {
+        let Some(c) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let outcome = if cause.contains("486") {
+            "busy"
+        } else if cause.contains("408")
+            || cause.contains("480")
+            || cause.contains("487")
+            || cause.contains("cancel")
+        {
+            "no-answer"
+        } else {
+            "failed"
+        };
+        c.life.decide(Disposition::Failed(cause.to_string()));
+        let id = c.record_id.clone();
+        if let (Kind::Callback { task, .. }, Some((agent, _))) = (c.kind.clone(), c.agent.clone()) {
+            self.callback_attempt(task, &agent, Some(id), outcome, cause);
+        }
+        self.finish_call(key).await;
+    }
+
+    pub(super) fn callback_attempt(
+        &mut self,
+        task: i64,
+        agent: &str,
+        call_id: Option<String>,
+        outcome: &str,
+        detail: &str,
+    ) {
+        if task == 0 {
+            return;
+        }
+        let attempt = NewCallbackAttempt {
+            at: chrono::Utc::now(),
+            agent_id: Some(agent.to_string()),
+            call_id,
+            outcome: outcome.to_string(),
+            detail: (!detail.is_empty()).then(|| detail.to_string()),
+        };
+        let retry = self.cfg.config.callbacks.retry_interval();
+        self.records.then(move |store| {
+            Box::pin(async move {
+                if let Err(e) = store.record_callback_attempt(task, &attempt, retry).await {
+                    tracing::error!(task, error = %e, "callback attempt not recorded");
+                }
+            })
+        });
+    }
+
+    /// A callback call is over: its record finished, the agent back to work.
+    pub(super) async fn callback_finished(&mut self, key: u64) {
+        let Some(mut c) = self.calls.remove(&key) else {
+            return;
+        };
+        self.unschedule(key);
+        let d = c.life.ended("agent hung up");
+        let d = if matches!(d, Disposition::Abandoned(_)) {
+            Disposition::Failed("not reached".into())
+        } else {
+            d
+        };
+        self.records
+            .ended(&c.record_id, &d, d == Disposition::Answered);
+        if let Some((agent, _)) = &c.agent {
+            self.desk_call_ended(agent, &c);
+        }
+        if let Some(acd) = c.acd.take() {
+            self.acd_calls.remove(&acd);
+            let _ = self
+                .acd
+                .handle(Input::CallEnded { call: acd }, Instant::now());
+            self.drain_acd().await;
+        } else if let Some((agent, _)) = c.agent.as_ref().or(c.offers.first()) {
+            let agent = agent.clone();
+            self.agent_back(&agent).await;
+        }
+    }
+
+    /// An agent who worked a callback outside the queue is ready again.
+    async fn agent_back(&mut self, agent: &str) {
+        if self
+            .acd
+            .agent_state(agent)
+            .is_some_and(|s| s.1.as_deref() == Some("callback"))
+        {
+            let _ = self.acd.handle(
+                Input::SetState {
+                    agent: agent.to_string(),
+                    state: Requested::Ready,
+                },
+                Instant::now(),
+            );
+            self.drain_acd().await;
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The agent desk as the call task serves it: commands from the API (log in bound to the
+//! registered softphone, states with reasons, end wrap-up, transfer, take a callback task,
+//! the supervisors' picture of queues and agents) and the live event stream the desk and the
+//! wallboard subscribe to (agent states, offers, screen pops with the caller's orders, ends).
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::outcome::Stage;
+use super::{Call, Calls, Kind, Purpose};
+use crate::acd::{AgentSnapshot, AgentStatus, Input, QueueSnapshot, Requested};
+
+/// A command from the agent desk or a supervisor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeskCommand {
+    /// 签入: the agent's softphone must be registered.
+    Login {
+        agent: String,
+    },
+    /// 签出 (deferred to the end of a call in progress).
+    Logout {
+        agent: String,
+    },
+    SetState {
+        agent: String,
+        state: Requested,
+    },
+    EndWrapUp {
+        agent: String,
+    },
+    /// Blind transfer of the agent's call to a queue (by name or by its number) or a number
+    /// dialled through the trunk (a department's line).
+    Transfer {
+        agent: String,
+        target: String,
+    },
+    /// Work a callback task: the agent's softphone is rung first, then the citizen.
+    TakeCallback {
+        agent: String,
+        task: i64,
+    },
+    /// One agent's state.
+    Agent {
+        agent: String,
+    },
+    /// Every queue and agent.
+    Snapshot,
+}
+
+/// Why a desk command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeskError {
+    #[error("unknown agent {0:?}")]
+    UnknownAgent(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The command does not fit the agent's or the call's state (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the call layer is not running")]
+    Unavailable,
+}
+
+/// The supervisors' picture.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub queues: Vec<QueueView>,
+    pub agents: Vec<AgentView>,
+    pub calls_in_progress: usize,
+}
+
+pub type QueueView = QueueSnapshot;
+pub type AgentView = AgentSnapshot;
+
+/// A work order as the screen pop shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OrderBrief {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub request_type: String,
+    pub title: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Something the desk or the wallboard shows, as JSON over the WebSocket
+/// (`{"type": "screen-pop", …}`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum DeskEvent {
+    AgentState {
+        agent: String,
+        state: &'static str,
+        reason: Option<String>,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The agent's softphone rings with this call.
+    Offer {
+        agent: String,
+        call_id: String,
+        caller: String,
+        queue: Option<String>,
+    },
+    /// The agent answered: who calls, how long they waited, and their orders.
+    ScreenPop {
+        agent: String,
+        call_id: String,
+        caller: String,
+        number: String,
+        queue: Option<String>,
+        waited_secs: u64,
+        previous_orders: Vec<OrderBrief>,
+        open_orders: Vec<OrderBrief>,
+    },
+    /// The conversation ended; `needs_order` until an order is created or attached.
+    CallEnded {
+        agent: String,
+        call_id: String,
+        needs_order: bool,
+    },
+}
+
+impl DeskEvent {
+    /// The agent the event is about (a desk sees its own agent's events only).
+    pub fn agent(&self) -> &str {
+        match self {
+            DeskEvent::AgentState { agent, .. }
+            | DeskEvent::Offer { agent, .. }
+            | DeskEvent::ScreenPop { agent, .. }
+            | DeskEvent::CallEnded { agent, .. } => agent,
+        }
+    }
+}
+
+impl Calls {
+    pub(super) async fn on_desk(&mut self, c: DeskCommand) -> Result<serde_json::Value, DeskError> {
+        let now = Instant::now();
+        let known = |calls: &Calls, a: &str| {
+            if calls.acd.config().agents.iter().any(|x| x.id == a) {
+                Ok(())
+            } else {
+                Err(DeskError::UnknownAgent(a.to_string()))
+            }
+        };
+        match c {
+            DeskCommand::Login { agent } => {
+                known(self, &agent)?;
+                let registered = self
+                    .sip
+                    .registered(&agent)
+                    .await
+                    .map(|c| !c.is_empty())
+                    .unwrap_or(false);
+                if !registered {
+                    return Err(DeskError::Conflict(format!(
+                        "agent {agent}'s softphone is not registered; register it, then log in"
+                    )));
+                }
+                self.acd_input(Input::AgentLogin {
+                    agent: agent.clone(),
+                    contact_registered: true,
+                })
+                .await?;
+                self.agent_json(&agent, now)
+            }
+            DeskCommand::Logout { agent } => {
+                known(self, &agent)?;
+                self.acd_input(Input::AgentLogout {
+                    agent: agent.clone(),
+                })
+                .await?;
+                self.agent_json(&agent, now)
+            }
+            DeskCommand::SetState { agent, state } => {
+                known(self, &agent)?;
+                self.acd_input(Input::SetState {
+                    agent: agent.clone(),
+                    state,
+                })
+                .await?;
+                self.agent_json(&agent, now)
+            }
+            DeskCommand::EndWrapUp { agent } => {
+                known(self, &agent)?;
+                if self.acd.agent_state(&agent).map(|s| s.0) != Some(AgentStatus::WrapUp) {
+                    return Err(DeskError::Conflict(format!(
+                        "agent {agent} is not in wrap-up"
+                    )));
+                }
+                self.acd_input(Input::EndWrapUp {
+                    agent: agent.clone(),
+                })
+                .await?;
+                self.agent_json(&agent, now)
+            }
+            DeskCommand::Transfer { agent, target } => {
+                known(self, &agent)?;
+                self.transfer(&agent, &target).await?;
+                Ok(serde_json::json!({ "transferred_to": target }))
+            }
+            DeskCommand::TakeCallback { agent, task } => {
+                known(self, &agent)?;
+                self.take_callback(&agent, task).await
+            }
+            DeskCommand::Agent { agent } => {
+                known(self, &agent)?;
+                self.agent_json(&agent, now)
+            }
+            DeskCommand::Snapshot => serde_json::to_value(Snapshot {
+                queues: self.acd.queue_snapshots(now),
+                agents: self.acd.agent_snapshots(now),
+                calls_in_progress: self.calls.len(),
+            })
+            .map_err(|e| DeskError::Invalid(e.to_string())),
+        }
+    }
+
+    fn agent_json(&self, agent: &str, now: Instant) -> Result<serde_json::Value, DeskError> {
+        let a = self
+            .acd
+            .agent_snapshots(now)
+            .into_iter()
+            .find(|a| a.id == agent)
+            .ok_or_else(|| DeskError::UnknownAgent(agent.to_string()))?;
+        serde_json::to_value(a).map_err(|e| DeskError::Invalid(e.to_string()))
+    }
+
+    async fn acd_input(&mut self, input: Input) -> Result<(), DeskError> {
+        let r = self.acd.handle(input, Instant::now());
+        self.drain_acd().await;
+        r.map_err(|e| DeskError::Conflict(e.to_string()))
+    }
+
+    pub(super) fn desk_agent_state(&self, agent: &str, state: AgentStatus, reason: Option<String>) {
+        let _ = self.desk.send(DeskEvent::AgentState {
+            agent: agent.to_string(),
+            state: state.as_str(),
+            reason,
+            at: chrono::Utc::now(),
+        });
+    }
+
+    pub(super) fn desk_offer(&self, agent: &str, key: u64) {
+        if let Some(c) = self.calls.get(&key) {
+            let _ = self.desk.send(DeskEvent::Offer {
+                agent: agent.to_string(),
+                call_id: c.record_id.clone(),
+                caller: c.caller.clone(),
+                queue: c.queue.clone(),
+            });
+        }
+    }
+
+    pub(super) fn desk_call_ended(&self, agent: &str, call: &Call) {
+        let _ = self.desk.send(DeskEvent::CallEnded {
+            agent: agent.to_string(),
+            call_id: call.record_id.clone(),
+            needs_order: call.kind == Kind::Inbound,
+        });
+    }
+
+    /// The agent answered: the desk gets the caller and their orders.
+    pub(super) fn screen_pop(&mut self, key: u64, agent: &str) {
+        let Some(c) = self.calls.get(&key) else {
+            return;
+        };
+        let waited = c
+            .queued_at
+            .map(|t| t.elapsed().as_secs())
+            .unwrap_or_default();
+        let (desk, store) = (self.desk.clone(), self.store.clone());
+        let mut ev = DeskEvent::ScreenPop {
+            agent: agent.to_string(),
+            call_id: c.record_id.clone(),
+            caller: c.caller.clone(),
+            number: c.number.clone(),
+            queue: c.queue.clone(),
+            waited_secs: waited,
+            previous_orders: Vec::new(),
+            open_orders: Vec::new(),
+        };
+        let caller = c.caller.clone();
+        tokio::spawn(async move {
+            if let Some(store) = store {
+                match store.orders_for_caller(&caller, 20).await {
+                    Ok(orders) => {
+                        if let DeskEvent::ScreenPop {
+                            previous_orders,
+                            open_orders,
+                            ..
+                        } = &mut ev
+                        {
+                            for o in orders {
+                                let brief = OrderBrief {
+                                    id: o.id,
+                                    number: o.number.clone(),
+                                    status: o.status.as_str().to_string(),
+                                    request_type: o.request_type.clone(),
+                                    title: o.title.clone(),
+                                    created_at: o.created_at,
+                                };
+                                if o.closed_at.is_none() {
+                                    open_orders.push(brief);
+                                } else {
+                                    previous_orders.push(brief);
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "screen pop without the caller's orders"),
+                }
+            }
+            let _ = desk.send(ev);
+        });
+    }
+
+    /// Blind transfer of `agent`'s call to a queue (name or number) or a number via the trunk.
+    pub(super) async fn transfer(&mut self, agent: &str, target: &str) -> Result<(), DeskError> {
+        let key = self
+            .calls
+            .iter()
+            .find(|(_, c)| {
+                c.agent.as_ref().is_some_and(|a| a.0 == agent) && c.kind == Kind::Inbound
+            })
+            .map(|(k, _)| *k)
+            .ok_or_else(|| DeskError::Conflict(format!("agent {agent} has no call to transfer")))?;
+        let queue = if self.acd.config().queues.iter().any(|q| q.name == target) {
+            Some(target.to_string())
+        } else {
+            self.numbers
+                .get(target)
+                .filter(|n| n.forward.is_none())
+                .map(|n| n.queue.clone())
+        };
+        let trunk = self
+            .cfg
+            .config
+            .trunks
+            .iter()
+            .find(|t| t.outbound_proxy.is_some())
+            .map(|t| t.name.clone());
+        let valid_number =
+            !target.is_empty() && target.len() <= 32 && target.bytes().all(|b| b.is_ascii_digit());
+        if queue.is_none() && (trunk.is_none() || !valid_number) {
+            return Err(DeskError::Invalid(format!(
+                "transfer target {target:?} is neither a queue nor a number that can be dialled out"
+            )));
+        }
+        let Some(call) = self.calls.get_mut(&key) else {
+            return Err(DeskError::NotFound("the call ended".into()));
+        };
+        let (_, leg) = call.agent.take().expect("found above");
+        let acd = call.acd.take();
+        let (id, priority) = (call.record_id.clone(), 0u8);
+        self.records.transferred(&id, agent, target);
+        self.hangup(&leg);
+        if let Some(acd) = acd {
+            self.acd_calls.remove(&acd);
+            let _ = self
+                .acd
+                .handle(Input::CallEnded { call: acd }, Instant::now());
+        }
+        if let Some(c) = self.calls.get(&key) {
+            self.desk_call_ended(agent, c);
+        }
+        if let Some(s) = self
+            .calls
+            .get(&key)
+            .and_then(|c| c.caller_leg.clone())
+            .and_then(|l| self.legs.get(&l))
+            .and_then(|l| l.stream)
+        {
+            self.engine.unbridge(s);
+        }
+        self.play_to_caller(key, super::legs::hold_music(), Purpose::Hold);
+        match (queue, trunk) {
+            (Some(q), _) => self.enqueue(key, &q, priority).await,
+            (None, Some(t)) => {
+                self.enter(key, Stage::Talking);
+                self.dial_outside(key, &t, target).await;
+            }
+            (None, None) => {}
+        }
+        self.drain_acd().await;
+        Ok(())
+    }
+}
