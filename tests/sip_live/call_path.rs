@@ -21,8 +21,31 @@ use crate::support::{http_bytes, wait_for, Config, Server};
 const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 /// How long a softphone lives: longer than any test here.
 const LIFE: Duration = Duration::from_secs(120);
-/// Greeting + recording notice in English, rounded up.
-const GREETING: Duration = Duration::from_secs(7);
+/// How long a caller who presses nothing hears prompts before joining the queue: the demo's
+/// flow for `number` in English — 12345: greeting, recording notice, the language offer (with
+/// its key spoken in Mandarin) and the self-service offer; 12319: greeting and notice.
+fn before_queue(number: &str) -> Duration {
+    let greeting = format!("en/greeting-{number}");
+    let prompts: Vec<&str> = match number {
+        "12345" => vec![
+            &greeting,
+            "en/recording-notice",
+            "en/language-menu",
+            "zh/digit-9",
+            "en/self-service-menu",
+        ],
+        _ => vec![&greeting, "en/recording-notice"],
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ivr-prompts");
+    let secs: f64 = prompts
+        .iter()
+        .map(|p| {
+            let wav = hound::WavReader::open(dir.join(format!("{p}.wav"))).expect("prompt");
+            f64::from(wav.duration()) / f64::from(wav.spec().sample_rate)
+        })
+        .sum();
+    Duration::from_secs_f64(secs.ceil() + 1.0)
+}
 const RING_SECS: i64 = 3;
 const WRAP_UP_SECS: i64 = 3;
 
@@ -119,7 +142,7 @@ fn assert_offer_shows_caller(agent: &Agent, server: &Server, caller: &str) {
 
 /// The audio checks of an answered call between a caller and `agent`: the caller heard the
 /// greeting before the agent and then the agent's tone; the agent heard the caller's tone.
-fn assert_audio_both_ways(called: &Called, agent: &Agent) {
+fn assert_audio_both_ways(called: &Called, agent: &Agent, greeting: Duration) {
     let heard = &called.heard;
     assert!(
         called.packets.len() >= 300,
@@ -127,7 +150,7 @@ fn assert_audio_both_ways(called: &Called, agent: &Agent) {
         called.packets.len()
     );
     // The greeting: audible, and not the agent (who is not on the call yet).
-    let greeting_len = (GREETING.as_secs() as usize - 2) * RATE as usize;
+    let greeting_len = (greeting.as_secs() as usize - 2) * RATE as usize;
     let greeting = &heard[..greeting_len.min(heard.len())];
     let spoken = audible_seconds(greeting);
     assert!(spoken >= 3.0, "the caller heard {spoken} s of greeting");
@@ -173,23 +196,24 @@ fn assert_recording(path: &str, agent_tone: u32) {
 #[test]
 fn call_hears_greeting_reaches_free_agent_and_is_recorded() {
     let server = start(config());
+    let greeting = before_queue("12345");
     let agent = ready_agent(&server, "1001", Answer::Auto, LIFE);
     let caller = "13800000001";
     let call = Caller::new("12345", caller)
-        .hold(GREETING + Duration::from_secs(9))
+        .hold(greeting + Duration::from_secs(9))
         .dial(&server);
     let on_call = wait_state(
         &server,
         "1001",
         "on-call",
-        GREETING + Duration::from_secs(8),
+        greeting + Duration::from_secs(8),
     );
     assert_eq!(on_call["registered"], true, "{on_call}");
     let called = call.wait();
     called.assert_success();
 
     assert_offer_shows_caller(&agent, &server, caller);
-    assert_audio_both_ways(&called, &agent);
+    assert_audio_both_ways(&called, &agent, greeting);
     assert_eq!(
         agent.requests(server.sip, "BYE").len(),
         1,
@@ -245,12 +269,13 @@ fn call_hears_greeting_reaches_free_agent_and_is_recorded() {
 #[test]
 fn longest_idle_agent_gets_the_call() {
     let server = start(config().queue("12345", "strategy", "longest-idle"));
+    let greeting = before_queue("12345");
     let first = ready_agent(&server, "1002", Answer::Auto, LIFE);
     std::thread::sleep(Duration::from_secs(2));
     let second = ready_agent(&server, "1001", Answer::Auto, LIFE);
     let caller = "13800000002";
     let called = Caller::new("12345", caller)
-        .hold(GREETING + Duration::from_secs(6))
+        .hold(greeting + Duration::from_secs(6))
         .dial(&server)
         .wait();
     called.assert_success();
@@ -280,13 +305,14 @@ fn longest_idle_agent_gets_the_call() {
 #[test]
 fn screen_pop_and_work_order_linked_to_the_call() {
     let server = start(config());
+    let greeting = before_queue("12345");
     let _agent = ready_agent(&server, "1001", Answer::Auto, LIFE);
     let desk = Events::open(server.http, "demo-agent-1001");
     let caller = "13800000003";
     let call = Caller::new("12345", caller)
-        .hold(GREETING + Duration::from_secs(8))
+        .hold(greeting + Duration::from_secs(8))
         .dial(&server);
-    let pop = desk.wait("screen-pop", GREETING + Duration::from_secs(8), |e| {
+    let pop = desk.wait("screen-pop", greeting + Duration::from_secs(8), |e| {
         e["caller"] == caller
     });
     let call_id = pop["call_id"]
@@ -320,7 +346,6 @@ fn screen_pop_and_work_order_linked_to_the_call() {
     assert_eq!(rec["work_order_id"], order_id, "{rec}");
     assert_eq!(rec["agent_id"], "1001", "{rec}");
     assert_eq!(rec["disposition"], "answered", "{rec}");
-    assert_steps(&rec, &[("answered", Some("1001")), ("order-linked", None)]);
     let ended = desk.wait("call-ended", Duration::from_secs(5), |e| {
         e["call_id"] == call_id.as_str()
     });
@@ -334,9 +359,9 @@ fn screen_pop_and_work_order_linked_to_the_call() {
         Duration::from_secs(WRAP_UP_SECS as u64 + 5),
     );
     let again = Caller::new("12345", caller)
-        .hold(GREETING + Duration::from_secs(4))
+        .hold(greeting + Duration::from_secs(4))
         .dial(&server);
-    let pop2 = desk.wait("screen-pop", GREETING + Duration::from_secs(8), |e| {
+    let pop2 = desk.wait("screen-pop", greeting + Duration::from_secs(8), |e| {
         e["caller"] == caller && e["call_id"] != call_id.as_str()
     });
     let open: Vec<i64> = pop2["open_orders"]
@@ -350,19 +375,26 @@ fn screen_pop_and_work_order_linked_to_the_call() {
         "order {order_id} among open orders: {pop2}"
     );
     again.wait().assert_success();
+    // The link is a step of the call, whichever way it was made.
+    assert_steps(
+        &record(&server, &call_id),
+        &[("answered", Some("1001")), ("order-linked", None)],
+    );
 }
 
 /// (d) Wrap-up holds the agent: right after its call 1001 is in wrap-up and the next call goes
 /// to 1002; 1001 is ready again when the countdown ends, and 1002 ends its wrap-up early.
 #[test]
 fn wrap_up_holds_the_agent() {
-    let wrap = 15;
-    let server = start(config().queue("12345", "wrap_up_secs", wrap));
+    // Long enough to cover the second call's greeting and answer.
+    let greeting = before_queue("12345");
+    let wrap = greeting.as_secs() + 12;
+    let server = start(config().queue("12345", "wrap_up_secs", wrap as i64));
     let a1 = ready_agent(&server, "1001", Answer::Auto, LIFE);
     std::thread::sleep(Duration::from_secs(2));
     let a2 = ready_agent(&server, "1002", Answer::Auto, LIFE);
     Caller::new("12345", "13800000041")
-        .hold(GREETING + Duration::from_secs(4))
+        .hold(greeting + Duration::from_secs(4))
         .dial(&server)
         .wait()
         .assert_success();
@@ -371,16 +403,16 @@ fn wrap_up_holds_the_agent() {
     assert_eq!(a1.invites(server.sip).len(), 1, "1001 took the first call");
 
     let second = Caller::new("12345", "13800000042")
-        .hold(Duration::from_secs(2))
+        .hold(greeting + Duration::from_secs(6))
         .dial(&server);
     wait_state(
         &server,
         "1002",
         "on-call",
-        GREETING + Duration::from_secs(6),
+        greeting + Duration::from_secs(6),
     );
     assert!(
-        ended_at.elapsed() < Duration::from_secs(wrap as u64),
+        ended_at.elapsed() < Duration::from_secs(wrap),
         "the second call was answered after 1001's wrap-up had ended ({st})"
     );
     assert_eq!(
@@ -404,14 +436,9 @@ fn wrap_up_holds_the_agent() {
     );
     assert!(code == 200 || code == 204, "end-wrap-up: {code} {body}");
     wait_state(&server, "1002", "ready", Duration::from_secs(1));
-    let back = wait_state(
-        &server,
-        "1001",
-        "ready",
-        Duration::from_secs(wrap as u64 + 3),
-    );
+    let back = wait_state(&server, "1001", "ready", Duration::from_secs(wrap + 3));
     assert!(
-        ended_at.elapsed() >= Duration::from_secs(wrap as u64 - 1),
+        ended_at.elapsed() >= Duration::from_secs(wrap - 1),
         "1001 ready after {:?}, before its {wrap} s wrap-up: {back}",
         ended_at.elapsed()
     );
@@ -422,18 +449,19 @@ fn wrap_up_holds_the_agent() {
 #[test]
 fn no_answer_moves_the_call_to_the_next_agent() {
     let server = start(config().queue("12345", "no_answer_limit", 1));
+    let greeting = before_queue("12345");
     let silent = ready_agent(&server, "1001", Answer::Never, LIFE);
     std::thread::sleep(Duration::from_secs(2));
     let answering = ready_agent(&server, "1002", Answer::Auto, LIFE);
     let caller = "13800000005";
     let call = Caller::new("12345", caller)
-        .hold(GREETING + Duration::from_secs(RING_SECS as u64 + 8))
+        .hold(greeting + Duration::from_secs(RING_SECS as u64 + 8))
         .dial(&server);
     let rang = wait_state(
         &server,
         "1001",
         "ringing",
-        GREETING + Duration::from_secs(5),
+        greeting + Duration::from_secs(5),
     );
     let ring_start = Instant::now();
     wait_state(
@@ -475,9 +503,10 @@ fn no_answer_moves_the_call_to_the_next_agent() {
 #[test]
 fn no_agent_logged_in_overflows_to_voicemail_with_an_order() {
     let server = start(config().queue("12345", "overflow", "voicemail"));
+    let greeting = before_queue("12345");
     let caller = "13800000006";
     let called = Caller::new("12345", caller)
-        .hold(GREETING + Duration::from_secs(12))
+        .hold(greeting + Duration::from_secs(12))
         .dial(&server)
         .wait();
     called.assert_success();
@@ -512,6 +541,7 @@ fn no_agent_logged_in_overflows_to_voicemail_with_an_order() {
 #[test]
 fn abandoned_caller_creates_a_missed_call_callback() {
     let server = start(config());
+    let greeting = before_queue("12345");
     let agent = ready_agent(&server, "1001", Answer::Auto, LIFE);
     let (code, body) = server.api_as(
         "demo-agent-1001",
@@ -523,7 +553,7 @@ fn abandoned_caller_creates_a_missed_call_callback() {
     wait_state(&server, "1001", "not-ready", Duration::from_secs(2));
     let caller = "13800000007";
     Caller::new("12345", caller)
-        .hold(GREETING + Duration::from_secs(4))
+        .hold(greeting + Duration::from_secs(4))
         .dial(&server)
         .wait()
         .assert_success();
@@ -561,14 +591,15 @@ fn abandoned_caller_creates_a_missed_call_callback() {
 #[test]
 fn call_to_12319_reaches_its_queue_agent() {
     let server = start(config());
+    let greeting = before_queue("12319");
     let agent = ready_agent(&server, "2001", Answer::Auto, LIFE);
     let caller = "13800000008";
     let called = Caller::new("12319", caller)
-        .hold(GREETING + Duration::from_secs(8))
+        .hold(greeting + Duration::from_secs(8))
         .dial(&server)
         .wait();
     called.assert_success();
-    assert_audio_both_ways(&called, &agent);
+    assert_audio_both_ways(&called, &agent, greeting);
     let rec = &ended_records(&server, caller, 1)[0];
     assert_eq!(rec["disposition"], "answered", "{rec}");
     assert_eq!(rec["to_number"], "12319", "{rec}");

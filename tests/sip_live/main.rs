@@ -9,6 +9,8 @@
 //! IPv6 tests need ::1 to be configured (as it is by default). `HOTLINE_LIVE_BIN` names another
 //! server binary than the one cargo built (useful when a target directory is shared with other
 //! checkouts of this crate, whose builds overwrite `target/debug/hotline`).
+//! `HOTLINE_LIVE_LOG_DIR` keeps every server's whole JSON log there (`hotline-<sip port>.log`);
+//! otherwise a failing test prints the last lines of its server's log.
 //!
 //! One test, `agent`, runs the SIP task in the test process instead, because it drives the
 //! server through `SipHandle::dial`, which the binary keeps to itself.

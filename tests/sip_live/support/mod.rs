@@ -382,6 +382,12 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // HOTLINE_LIVE_LOG_DIR keeps every server's whole log (named by its SIP port).
+        if let Some(dir) = std::env::var_os("HOTLINE_LIVE_LOG_DIR") {
+            let file = Path::new(&dir).join(format!("hotline-{}.log", self.sip.port()));
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(file, self.log());
+        }
         if std::thread::panicking() {
             let log = self.log();
             let tail: Vec<&str> = log.lines().rev().take(25).collect();
