@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use super::outcome::{Disposition, Stage};
-use super::{Call, Calls, Kind, Leg, Role};
+use super::{Call, Calls, Kind, Role};
 use crate::acd::{AgentStatus, Input, Requested};
 use crate::cases::model::NewCallbackTask;
 use crate::cases::store::{NewCallbackAttempt, OrderFromCall, RecordingRef};
@@ -200,6 +200,7 @@ impl Calls {
                 queue: t.queue.clone(),
                 caller_leg: None,
                 agent: None,
+                served_by: None,
                 offers: Vec::new(),
                 outside: None,
                 acd: None,
@@ -238,17 +239,7 @@ impl Calls {
                     "outbound",
                 );
                 self.records.callback_task(&record_id, task);
-                self.legs.insert(
-                    leg.clone(),
-                    Leg {
-                        call: key,
-                        role: Role::Agent(agent.to_string()),
-                        stream: None,
-                        answered: false,
-                        started: false,
-                        held: false,
-                    },
-                );
+                self.add_leg(&leg, key, Role::Agent(agent.to_string()));
                 if let Some(c) = self.calls.get_mut(&key) {
                     c.offers.push((agent.to_string(), leg));
                 }
@@ -286,6 +277,16 @@ impl Calls {
                 c.queue.clone(),
             );
             let leg = c.agent.as_ref().map(|a| a.1.clone()).unwrap_or_default();
+            // The task is the agent's now (ordered before the attempt that follows).
+            if let Some(agent) = c.agent.as_ref().map(|a| a.0.clone()) {
+                self.records.then(move |store| {
+                    Box::pin(async move {
+                        if let Err(e) = store.take_callback_task(task, &agent, chrono::Utc::now()).await {
+                            tracing::warn!(task, %agent, error = %e, "queued callback task not taken");
+                        }
+                    })
+                });
+            }
             self.records
                 .offered(&id, &leg, &number, &caller, None, queue, "outbound");
             self.records.callback_task(&id, task);

@@ -68,17 +68,7 @@ impl Calls {
             queue.clone(),
             "inbound",
         );
-        self.legs.insert(
-            call_id.clone(),
-            Leg {
-                call: key,
-                role: Role::Caller,
-                stream: None,
-                answered: false,
-                started: false,
-                held: false,
-            },
-        );
+        self.add_leg(&call_id, key, Role::Caller);
         self.calls.insert(
             key,
             Call {
@@ -89,6 +79,7 @@ impl Calls {
                 queue,
                 caller_leg: Some(call_id),
                 agent: None,
+                served_by: None,
                 offers: Vec::new(),
                 outside: None,
                 acd: None,
@@ -108,6 +99,25 @@ impl Calls {
         );
     }
 
+    /// A new leg of call `key` (with its media, if that was negotiated already).
+    pub(super) fn add_leg(&mut self, id: &str, key: u64, role: Role) {
+        let stream = self.early.remove(id);
+        if let Some(s) = stream {
+            self.by_stream.insert(s, id.to_string());
+        }
+        self.legs.insert(
+            id.to_string(),
+            Leg {
+                call: key,
+                role,
+                stream,
+                answered: false,
+                started: false,
+                held: false,
+            },
+        );
+    }
+
     pub(super) async fn on_leg(&mut self, ev: LegEvent) {
         match ev {
             LegEvent::Ready {
@@ -117,6 +127,7 @@ impl Calls {
                 ..
             } => {
                 let Some(leg) = self.legs.get_mut(&call_id) else {
+                    self.early.insert(call_id, stream);
                     return;
                 };
                 if leg.started {
@@ -129,8 +140,9 @@ impl Calls {
             }
             // Outbound legs are known from the dial's answer.
             LegEvent::Dialing { .. } => {}
-            LegEvent::Gone { stream, .. } => {
+            LegEvent::Gone { call_id, stream } => {
                 self.by_stream.remove(&stream);
+                self.early.remove(&call_id);
             }
         }
     }
@@ -209,17 +221,7 @@ impl Calls {
         };
         match self.sip.dial(dial).await {
             Ok(Ok(leg)) => {
-                self.legs.insert(
-                    leg.clone(),
-                    Leg {
-                        call: key,
-                        role: Role::Outside,
-                        stream: None,
-                        answered: false,
-                        started: false,
-                        held: false,
-                    },
-                );
+                self.add_leg(&leg, key, Role::Outside);
                 if let Some(c) = self.calls.get_mut(&key) {
                     c.outside = Some(leg);
                 }
@@ -404,7 +406,7 @@ impl Calls {
         }
         let mut life = call.life.clone();
         let d = life.ended(cause);
-        let needs_order = d == Disposition::Answered && call.agent.is_some();
+        let needs_order = d == Disposition::Answered && call.served_by.is_some();
         self.records.ended(&call.record_id, &d, needs_order);
         self.after_disposition(&call, &d);
     }

@@ -196,6 +196,8 @@ struct Call {
     caller_leg: Option<String>,
     /// The agent talking with the caller, and that agent's leg.
     agent: Option<(acd::AgentId, String)>,
+    /// The agent who answered the call (kept after they hang up).
+    served_by: Option<acd::AgentId>,
     /// Agents being rung for this call, with their legs.
     offers: Vec<(acd::AgentId, String)>,
     /// An outside leg (forward / transfer target / callback citizen).
@@ -249,6 +251,9 @@ struct Calls {
     calls: HashMap<u64, Call>,
     legs: HashMap<String, Leg>,
     by_stream: HashMap<StreamId, String>,
+    /// Media negotiated for a leg the call task does not know yet (the leg channel and the SIP
+    /// event channel are not ordered with each other).
+    early: HashMap<String, StreamId>,
     /// ACD call id → our call.
     acd_calls: HashMap<acd::CallId, u64>,
     /// Legs we hung up ourselves (their end is not news).
@@ -298,6 +303,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         calls: HashMap::new(),
         legs: HashMap::new(),
         by_stream: HashMap::new(),
+        early: HashMap::new(),
         acd_calls: HashMap::new(),
         cancelled: HashSet::new(),
         timers: BTreeSet::new(),
@@ -453,8 +459,12 @@ impl Calls {
                 }
             }
             Cmd::CallbackTask { call, task } => {
-                if let Some(c) = self.calls.get(&call) {
-                    self.records.callback_task(&c.record_id, task);
+                if let Some(c) = self.calls.get_mut(&call) {
+                    if c.keeps_place.is_some() {
+                        c.keeps_place = Some(task);
+                    }
+                    let id = c.record_id.clone();
+                    self.records.callback_task(&id, task);
                 }
             }
             Cmd::Close(done) => {

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use super::outcome::{Disposition, Stage};
-use super::{Calls, Kind, Leg, Purpose, Role};
+use super::{Calls, Kind, Purpose, Role};
 use crate::acd::{Action, CallId, Input, Outcome, OverflowTarget};
 use crate::media::prompt::{Item, Playlist};
 use crate::sip::endpoint::{Dial, DialTarget};
@@ -118,17 +118,7 @@ impl Calls {
         };
         match self.sip.dial(dial).await {
             Ok(Ok(leg)) => {
-                self.legs.insert(
-                    leg.clone(),
-                    Leg {
-                        call: key,
-                        role: Role::Agent(agent.to_string()),
-                        stream: None,
-                        answered: false,
-                        started: false,
-                        held: false,
-                    },
-                );
+                self.add_leg(&leg, key, Role::Agent(agent.to_string()));
                 if let Some(c) = self.calls.get_mut(&key) {
                     c.offers.push((agent.to_string(), leg));
                     if c.kind == Kind::Inbound && c.keeps_place.is_none() {
@@ -227,6 +217,7 @@ impl Calls {
         };
         let (agent, leg) = call.offers.remove(i);
         call.agent = Some((agent.clone(), leg.clone()));
+        call.served_by = Some(agent.clone());
         call.answered_at.get_or_insert_with(Instant::now);
         call.playing = None;
         let id = call.record_id.clone();
@@ -286,6 +277,8 @@ impl Calls {
         };
         if call.keeps_place.is_some() {
             // A caller waiting at home: the task stays open for agents to work.
+            self.acd_calls.remove(&acd);
+            self.calls.remove(&key);
             return;
         }
         let id = call.record_id.clone();

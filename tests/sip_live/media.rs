@@ -98,8 +98,9 @@ fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
     assert!(rms(0) > 300.0, "caller channel is silent (rms {})", rms(0));
     assert!(rms(1) > 300.0, "right channel is silent (rms {})", rms(1));
 
-    // The call record: offered to 12345 from SIPp's number, ended with the path. No agent
-    // is logged in and SIPp hangs up in the flow (≈ 9 s, before the queue): abandoned there.
+    // The call record: offered to 12345 from SIPp's number; the caller pressed 1 (order
+    // status) in the greeting and hung up while asked for the order number, so it was never
+    // answered by an agent: abandoned in the greeting (the flow), with the recording's path.
     let record = wait_for(Duration::from_secs(10), "the call record", || {
         let (code, body) = server.api("GET", "/api/v1/calls?from_number=sipp", None);
         assert_eq!(code, 200, "{body}");
@@ -110,15 +111,26 @@ fn sipp_pcap_call_hears_the_greeting_sends_a_digit_and_is_recorded() {
             .cloned()
     });
     assert_eq!(record["to_number"], "12345", "{record}");
-    assert_eq!(record["from_number"], "sipp", "{record}");
     assert_eq!(record["trunk"], "carrier", "{record}");
     assert_eq!(record["recording_path"], path.as_str(), "{record}");
     assert_eq!(record["disposition"], "abandoned", "{record}");
+    assert_eq!(record["disposition_detail"], "greeting", "{record}");
     assert!(
-        record["answered_at"].is_null(),
-        "no agent answered: {record}"
+        record["answered_at"].is_null() && record["ended_at"].is_string(),
+        "{record}"
     );
-    assert!(record["ended_at"].is_string(), "{record}");
+    let id = record["id"].as_str().unwrap();
+    let (code, detail) = server.api("GET", &format!("/api/v1/calls/{id}"), None);
+    assert_eq!(code, 200, "{detail}");
+    let steps: Vec<&str> = detail["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps.first(), Some(&"offered"), "{steps:?}");
+    assert!(steps.contains(&"greeting"), "{steps:?}");
+    assert_eq!(steps.last(), Some(&"ended"), "{steps:?}");
 }
 
 /// A forwarded number: SIPp `uac_pcap` (PCMA + telephone-event) calls 19999, which the server
