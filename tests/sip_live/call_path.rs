@@ -299,6 +299,34 @@ fn longest_idle_agent_gets_the_call() {
     );
 }
 
+/// (b) Round-robin goes through the queue's members in order, whoever has been idle longest:
+/// agents registered 1003, 1002, 1001 (longest-idle would pick 1003), two calls reach 1001
+/// and then 1002.
+#[test]
+fn round_robin_takes_the_members_in_turn() {
+    let server = start(config().queue("12345", "strategy", "round-robin"));
+    let greeting = before_queue("12345");
+    let mut agents = Vec::new();
+    for id in ["1003", "1002", "1001"] {
+        agents.push(ready_agent(&server, id, Answer::Auto, LIFE));
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let first = Caller::new("12345", "13800000021")
+        .hold(greeting + Duration::from_secs(4))
+        .dial(&server);
+    std::thread::sleep(Duration::from_secs(6));
+    let second = Caller::new("12345", "13800000022")
+        .hold(greeting + Duration::from_secs(4))
+        .dial(&server);
+    first.wait().assert_success();
+    second.wait().assert_success();
+    let served = |from: &str| ended_records(&server, from, 1)[0]["agent_id"].clone();
+    assert_eq!(served("13800000021"), "1001", "the first member first");
+    assert_eq!(served("13800000022"), "1002", "then the next one");
+    let offers: Vec<usize> = agents.iter().map(|a| a.invites(server.sip).len()).collect();
+    assert_eq!(offers, vec![0, 1, 1], "INVITEs to 1003, 1002, 1001");
+}
+
 /// (c) The agent's desk gets a screen-pop with the call's id and the caller's orders; the
 /// agent creates a work order for the call, which links the call record to it; when the same
 /// citizen calls again, the order shows among their open orders.
