@@ -564,6 +564,42 @@ fn no_agent_logged_in_overflows_to_voicemail_with_an_order() {
     );
 }
 
+/// A key by RFC 2833 during the self-service offer (12345: 2 = leave a message) takes the
+/// caller to voicemail although an agent is free; the message becomes a voicemail order.
+#[test]
+fn key_2_in_the_self_service_offer_leaves_a_message() {
+    let server = start(config());
+    let agent = ready_agent(&server, "1001", Answer::Auto, LIFE);
+    // The self-service offer is the flow's last prompt (≈ 8 s): press 2 well inside it.
+    let during_offer = before_queue("12345") - Duration::from_secs(5);
+    let caller = "13800000009";
+    Caller::new("12345", caller)
+        .digit('2', during_offer)
+        .hold(Duration::from_secs(12))
+        .dial(&server)
+        .wait()
+        .assert_success();
+    let pressed = server.wait_log("caller pressed a key", 1);
+    assert_eq!(pressed[0]["digit"], "2", "{pressed:?}");
+    assert_eq!(
+        agent.invites(server.sip).len(),
+        0,
+        "the agent was offered the call"
+    );
+    let rec = &ended_records(&server, caller, 1)[0];
+    assert_eq!(rec["disposition"], "voicemail", "{rec}");
+    assert_steps(
+        &record(&server, rec["id"].as_str().unwrap()),
+        &[("greeting", None), ("voicemail", None), ("ended", None)],
+    );
+    let order_id = rec["work_order_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no work order linked: {rec}"));
+    let (code, order) = server.api("GET", &format!("/api/v1/work-orders/{order_id}"), None);
+    assert_eq!(code, 200, "{order}");
+    assert_eq!(order["request_type"], "voicemail", "{order}");
+}
+
 /// (g) A caller who hangs up while queued (the only agent logged in is not ready): the record
 /// says abandoned in the queue and a missed-call callback task is created for the number.
 #[test]

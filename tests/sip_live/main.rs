@@ -18,7 +18,7 @@
 //! `call_path` runs whole calls — SIPp caller → greeting → queue → baresip agent — each
 //! 15–40 s long (`support::{caller, agent}`); dumpcap (Debian tshark) captures what reaches the
 //! caller's media port. `dialog::no_ack_makes_the_server_send_bye` waits the 32 s that RFC 3261
-//! gives an unacknowledged 200; with the tests in parallel the suite takes about a minute.
+//! gives an unacknowledged 200; with the tests in parallel the suite takes about three minutes.
 //!
 //! Digest algorithms: by default the server challenges with SHA-256 first, then MD5 (RFC 8760
 //! order); `[sip] digest_algorithms` chooses which and in what order. SIPp 3.6.1 reads only the
