@@ -39,6 +39,17 @@ pub struct AgentSnapshot {
 }
 
 impl AgentStatus {
+    /// Every state, in the order the API documents them.
+    pub const ALL: [AgentStatus; 7] = [
+        AgentStatus::LoggedOut,
+        AgentStatus::Ready,
+        AgentStatus::NotReady,
+        AgentStatus::Break,
+        AgentStatus::Ringing,
+        AgentStatus::OnCall,
+        AgentStatus::WrapUp,
+    ];
+
     /// The API name of the state.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,10 +1,12 @@
 //! The agent desk and the supervisors' live view over HTTP: log in/out, states with reasons,
 //! end wrap-up, transfer, take a callback task (`/api/v1/agents/{id}/…`), the live picture of
 //! queues and agents (`/api/v1/live`), and the event stream as a WebSocket (`/api/v1/events`).
-//! An agent's token acts for its own agent only; supervisors and admins for any.
+//! An agent's token acts for its own agent only; supervisors and admins for any. Who asks and
+//! what they send are checked before the call layer is asked (without it: 503).
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +14,7 @@ use serde::Deserialize;
 
 use super::auth::User;
 use super::error::ApiError;
-use super::extract::RawJson;
+use super::extract::{QueryParams, RawJson};
 use super::AppState;
 use crate::acd::Requested;
 use crate::call::{CallsHandle, DeskCommand, DeskError};
@@ -87,9 +89,10 @@ pub async fn status(
     run(&st, DeskCommand::Agent { agent }).await
 }
 
+/// The body of `POST /agents/{id}/state` (schema `AgentStateChange`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StateBody {
+pub struct StateBody {
     /// "ready", "not-ready" or "break".
     state: String,
     reason: Option<String>,
@@ -130,9 +133,10 @@ pub async fn end_wrap_up(
     run(&st, DeskCommand::EndWrapUp { agent }).await
 }
 
+/// The body of `POST /agents/{id}/transfer` (schema `Transfer`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TransferBody {
+pub struct TransferBody {
     /// A queue name, a dialled number of a queue, or a number to dial out.
     target: String,
 }
@@ -158,9 +162,10 @@ pub async fn transfer(
     .await
 }
 
+/// The optional body of `POST /callbacks/{id}/take` (schema `TakeCallback`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TakeBody {
+pub struct TakeBody {
     /// The agent who works the task (an agent's token: its own).
     agent: Option<String>,
 }
@@ -168,10 +173,13 @@ struct TakeBody {
 pub async fn take_callback(
     State(st): State<AppState>,
     user: User,
-    Path(task): Path<i64>,
+    Path(task): Path<String>,
     body: RawJson,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
+    let task: i64 = task
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("callback task {task}")))?;
     let b: TakeBody = if body.is_empty() {
         TakeBody { agent: None }
     } else {
@@ -200,12 +208,14 @@ pub struct EventsQuery {
     access_token: Option<String>,
 }
 
-/// The live event stream: an agent's token sees its agent's events, supervisors all.
+/// The live event stream: an agent's token sees its agent's events, supervisors all. The token
+/// is checked before the handshake, so a refused one gets a JSON error, as does a request that
+/// is not a WebSocket handshake (426).
 pub async fn events(
     State(st): State<AppState>,
-    Query(q): Query<EventsQuery>,
+    QueryParams(q): QueryParams<EventsQuery>,
     headers: axum::http::HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -229,6 +239,17 @@ pub async fn events(
             return Err(ApiError::forbidden(
                 "role may not do this (needs agent, supervisor or admin)",
             ))
+        }
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => {
+            let error = ApiError::new(
+                StatusCode::UPGRADE_REQUIRED,
+                "upgrade_required",
+                format!("connect with a WebSocket handshake: {}", e.body_text()),
+            );
+            return Ok(([(axum::http::header::UPGRADE, "websocket")], error).into_response());
         }
     };
     let rx = calls(&st)?.subscribe();

@@ -4,7 +4,7 @@
 
 pub mod auth;
 pub mod calls;
-mod desk;
+pub mod desk;
 pub mod error;
 pub mod extract;
 mod openapi;

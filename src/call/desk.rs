@@ -86,6 +86,19 @@ pub struct OrderBrief {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl From<&crate::cases::WorkOrder> for OrderBrief {
+    fn from(o: &crate::cases::WorkOrder) -> Self {
+        OrderBrief {
+            id: o.id,
+            number: o.number.clone(),
+            status: o.status.as_str().to_string(),
+            request_type: o.request_type.clone(),
+            title: o.title.clone(),
+            created_at: o.created_at,
+        }
+    }
+}
+
 /// Something the desk or the wallboard shows, as JSON over the WebSocket
 /// (`{"type": "screen-pop", …}`).
 #[derive(Debug, Clone, Serialize)]
@@ -294,14 +307,7 @@ impl Calls {
                         } = &mut ev
                         {
                             for o in orders {
-                                let brief = OrderBrief {
-                                    id: o.id,
-                                    number: o.number.clone(),
-                                    status: o.status.as_str().to_string(),
-                                    request_type: o.request_type.clone(),
-                                    title: o.title.clone(),
-                                    created_at: o.created_at,
-                                };
+                                let brief = OrderBrief::from(&o);
                                 if o.closed_at.is_none() {
                                     open_orders.push(brief);
                                 } else {

@@ -37,7 +37,7 @@ use crate::media::prompt::PromptLibrary;
 use crate::media::recorder::{Recorder, RecorderEvent};
 use crate::sip::endpoint::Event as SipEvent;
 use crate::sip::server::SipHandle;
-pub use desk::{AgentView, DeskCommand, DeskError, DeskEvent, QueueView, Snapshot};
+pub use desk::{AgentView, DeskCommand, DeskError, DeskEvent, OrderBrief, QueueView, Snapshot};
 pub use media::{CallMedia, LegEvent};
 use outcome::Lifecycle;
 

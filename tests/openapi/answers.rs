@@ -11,7 +11,7 @@ use crate::support::{
 
 /// Checks `v` against `schema` (the subset of JSON Schema the document uses): types, enum,
 /// const, required and declared members, items, anyOf/oneOf, minimum/maximum.
-fn conform(doc: &Value, schema: &Value, v: &Value, at: &str, errs: &mut Vec<String>) {
+pub(crate) fn conform(doc: &Value, schema: &Value, v: &Value, at: &str, errs: &mut Vec<String>) {
     let schema = deref(doc, schema);
     if let Some(alts) = schema["anyOf"].as_array().or(schema["oneOf"].as_array()) {
         let fits = alts

@@ -101,6 +101,11 @@ impl App {
             None => req.body(Body::empty()),
         }
         .expect("request builds");
+        self.request(req).await
+    }
+
+    /// Any request, as built by the caller.
+    pub async fn request(&self, req: Request<Body>) -> Answer {
         let resp = self
             .router
             .clone()
