@@ -3,9 +3,11 @@
 //! (each sending a tone of its own and dumping what it hears), and the server's API. They
 //! check what the caller hears (greeting, then the agent), what the agent hears (the caller),
 //! the two-channel recording, the call record, the work order and the screen-pop, the queue's
-//! strategy, wrap-up, no-answer, overflow to voicemail and the missed-call callback task.
+//! strategy (longest-idle, round-robin), wrap-up, no-answer, overflow to voicemail, a
+//! self-service key sent by RFC 2833, and the missed-call callback task.
 //!
-//! English prompts (greeting + recording notice ≈ 7 s), small ring and wrap-up times.
+//! The demo's flows with English prompts (12345 ≈ 19 s of greeting and offers before the
+//! queue, 12319 ≈ 8 s), small ring and wrap-up times.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
