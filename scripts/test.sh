@@ -2,8 +2,9 @@
 # Runs hotline's whole test suite. Makes sure what the tests need is there first (idempotent):
 # PostgreSQL on 127.0.0.1:5432 reachable as postgres without a password (tests create and drop
 # databases of their own, named hotline_test_*; override with HOTLINE_TEST_PG), and the real SIP
-# peers the live SIP tests run against: SIPp (Debian sip-tester) and baresip (baresip-core), and
-# dumpcap (tshark) that captures what SIPp's media port receives.
+# peers the live SIP tests run against: SIPp (Debian sip-tester) as callers and baresip
+# (baresip-core, with its g711, aufile, aubridge and sndfile modules) as the seat agents'
+# softphones, and dumpcap (tshark) that captures what SIPp's media port receives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,9 @@ if [ -z "${HOTLINE_TEST_PG_EXTERNAL:-}" ]; then
   psql "$PG/postgres" -qAtc 'SELECT 1' >/dev/null
 fi
 
-if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v dumpcap >/dev/null; then
+baresip_modules=/usr/lib/baresip/modules
+if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v dumpcap >/dev/null \
+   || ! ls "$baresip_modules"/{g711,aufile,aubridge,sndfile,account}.so >/dev/null 2>&1; then
   echo "== installing SIPp, baresip and dumpcap (Debian packages sip-tester, baresip-core, tshark)"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq sip-tester baresip-core tshark >/dev/null

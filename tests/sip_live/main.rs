@@ -9,12 +9,16 @@
 //! IPv6 tests need ::1 to be configured (as it is by default). `HOTLINE_LIVE_BIN` names another
 //! server binary than the one cargo built (useful when a target directory is shared with other
 //! checkouts of this crate, whose builds overwrite `target/debug/hotline`).
+//! `HOTLINE_LIVE_LOG_DIR` keeps every server's whole JSON log there (`hotline-<sip port>.log`);
+//! otherwise a failing test prints the last lines of its server's log.
 //!
 //! One test, `agent`, runs the SIP task in the test process instead, because it drives the
 //! server through `SipHandle::dial`, which the binary keeps to itself.
 //!
-//! The slowest test, `dialog::no_ack_makes_the_server_send_bye`, waits the 32 s that RFC 3261
-//! gives an unacknowledged 200; the suite takes about 40 s.
+//! `call_path` runs whole calls — SIPp caller → greeting → queue → baresip agent — each
+//! 15–40 s long (`support::{caller, agent}`); dumpcap (Debian tshark) captures what reaches the
+//! caller's media port. `dialog::no_ack_makes_the_server_send_bye` waits the 32 s that RFC 3261
+//! gives an unacknowledged 200; with the tests in parallel the suite takes about three minutes.
 //!
 //! Digest algorithms: by default the server challenges with SHA-256 first, then MD5 (RFC 8760
 //! order); `[sip] digest_algorithms` chooses which and in what order. SIPp 3.6.1 reads only the
@@ -29,6 +33,7 @@ mod agent;
 mod auth;
 mod baresip;
 mod basic;
+mod call_path;
 mod dialog;
 mod malformed;
 mod media;

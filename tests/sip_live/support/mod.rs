@@ -3,6 +3,11 @@
 //! UDP SIP, and bounded waiting.
 #![allow(dead_code)]
 
+pub mod agent;
+pub mod audio;
+pub mod caller;
+pub mod capture;
+pub mod events;
 pub mod sipp;
 
 use std::collections::HashSet;
@@ -21,14 +26,67 @@ pub const ADMIN: &str = "demo-admin";
 /// The shipped demo configuration, to be edited before a server starts on it.
 pub struct Config {
     main: toml::Table,
+    /// The files `hotline.toml` includes, by file name.
+    included: Vec<(String, toml::Table)>,
 }
 
 impl Config {
     pub fn demo() -> Config {
-        let text = std::fs::read_to_string(config_dir().join("hotline.toml")).expect("read");
-        Config {
-            main: text.parse().expect("hotline.toml parses"),
-        }
+        let read = |name: &str| -> toml::Table {
+            let text = std::fs::read_to_string(config_dir().join(name)).expect("read");
+            text.parse()
+                .unwrap_or_else(|e| panic!("{name} does not parse: {e}"))
+        };
+        let main = read("hotline.toml");
+        let included = main
+            .get("include")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+            .map(|name| (name.to_string(), read(name)))
+            .collect();
+        Config { main, included }
+    }
+
+    /// The array section `section` (`queues`, `agents`, …) wherever it is defined.
+    fn array_section(&mut self, section: &str) -> &mut Vec<toml::Value> {
+        let table = if self.main.contains_key(section) {
+            &mut self.main
+        } else {
+            self.included
+                .iter_mut()
+                .map(|(_, t)| t)
+                .find(|t| t.contains_key(section))
+                .unwrap_or_else(|| panic!("[[{section}]] is not in the demo configuration"))
+        };
+        table[section]
+            .as_array_mut()
+            .unwrap_or_else(|| panic!("[[{section}]] is not an array"))
+    }
+
+    /// The entry of array section `section` whose `key` is `value`.
+    fn entry(&mut self, section: &str, key: &str, value: &str) -> &mut toml::Table {
+        self.array_section(section)
+            .iter_mut()
+            .filter_map(toml::Value::as_table_mut)
+            .find(|t| t.get(key).and_then(toml::Value::as_str) == Some(value))
+            .unwrap_or_else(|| panic!("no [[{section}]] with {key} = {value:?} in the demo"))
+    }
+
+    /// Sets a key of the `[[queues]]` entry named `name` (`ring_secs`, `wrap_up_secs`,
+    /// `max_wait_secs`, `strategy`, `no_answer_limit`, `overflow`, …).
+    pub fn queue(mut self, name: &str, key: &str, value: impl Into<toml::Value>) -> Config {
+        self.entry("queues", "name", name)
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets a key of the `[[agents]]` entry with this `id`.
+    pub fn agent(mut self, id: &str, key: &str, value: impl Into<toml::Value>) -> Config {
+        self.entry("agents", "id", id)
+            .insert(key.into(), value.into());
+        self
     }
 
     /// Sets a `[sip]` key.
@@ -105,6 +163,9 @@ impl Config {
             if path.extension().is_some_and(|e| e == "toml") {
                 std::fs::copy(&path, dir.join(path.file_name().unwrap())).expect("copy");
             }
+        }
+        for (name, table) in &self.included {
+            std::fs::write(dir.join(name), toml::to_string(table).expect("toml")).expect("write");
         }
         let main = dir.join("hotline.toml");
         std::fs::write(&main, toml::to_string(&self.main).expect("toml")).expect("write");
@@ -285,6 +346,17 @@ impl Server {
         http(self.http, method, path, Some(ADMIN), body)
     }
 
+    /// One HTTP request with this bearer token; (status, JSON body).
+    pub fn api_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        http(self.http, method, path, Some(token), body)
+    }
+
     fn get(&self, path: &str) -> Value {
         let (status, body) = self.api("GET", path, None);
         assert_eq!(status, 200, "GET {path}: {body}");
@@ -310,6 +382,12 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // HOTLINE_LIVE_LOG_DIR keeps every server's whole log (named by its SIP port).
+        if let Some(dir) = std::env::var_os("HOTLINE_LIVE_LOG_DIR") {
+            let file = Path::new(&dir).join(format!("hotline-{}.log", self.sip.port()));
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(file, self.log());
+        }
         if std::thread::panicking() {
             let log = self.log();
             let tail: Vec<&str> = log.lines().rev().take(25).collect();
@@ -445,4 +523,61 @@ pub fn headers(msg: &str, name: &str) -> Vec<String> {
                 .then(|| v.trim().to_string())
         })
         .collect()
+}
+
+/// One HTTP/1.1 GET with `Connection: close` and extra header lines (`Name: value`); (status,
+/// response headers, body bytes).
+pub fn http_bytes(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    extra: &[&str],
+) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let extra: String = extra.iter().map(|h| format!("{h}\r\n")).collect();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\n{extra}\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of the response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status: u16 = head[9..12].parse().expect("status code");
+    let body = &raw[split + 4..];
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    (status, head, body)
+}
+
+/// The payload of a `Transfer-Encoding: chunked` body.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = body.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&body[..eol]);
+        let size_hex = size_text.split(';').next().unwrap_or("").trim();
+        let Ok(size) = usize::from_str_radix(size_hex, 16) else {
+            return out;
+        };
+        if size == 0 || body.len() < eol + 2 + size {
+            return out;
+        }
+        out.extend_from_slice(&body[eol + 2..eol + 2 + size]);
+        body = &body[(eol + 4 + size).min(body.len())..];
+    }
 }

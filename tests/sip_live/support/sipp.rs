@@ -19,6 +19,16 @@ pub struct Sipp {
     limit: Duration,
     label: String,
     pcaps: bool,
+    files: Vec<(String, PathBuf)>,
+}
+
+/// Where Debian's sip-tester keeps SIPp's sample captures (`g711a.pcap`, `dtmf_2833_*.pcap`).
+pub fn shipped_pcaps() -> PathBuf {
+    ["/usr/share/sip-tester", "/usr/share/sipp/pcap"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|d| d.join("g711a.pcap").exists())
+        .expect("SIPp's pcap samples (Debian package sip-tester)")
 }
 
 impl Sipp {
@@ -41,6 +51,7 @@ impl Sipp {
             limit: Duration::from_secs(20),
             label: scenario.into(),
             pcaps: false,
+            files: Vec::new(),
         }
     }
 
@@ -50,6 +61,13 @@ impl Sipp {
     pub fn with_pcaps(mut self, media_port: u16) -> Sipp {
         self.pcaps = true;
         self.args(&["-mp", &media_port.to_string(), "-mi", "127.0.0.1"])
+    }
+
+    /// Makes `path` available as `name` in SIPp's working directory (where a scenario's
+    /// `rtp_stream` and `play_pcap_audio` files are looked up).
+    pub fn with_file(mut self, name: &str, path: &Path) -> Sipp {
+        self.files.push((name.into(), path.to_path_buf()));
+        self
     }
 
     /// The local address SIPp binds (`-i`).
@@ -93,11 +111,11 @@ impl Sipp {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = self.port.unwrap_or_else(|| free_port(self.local_ip));
         if self.pcaps {
-            let shipped = ["/usr/share/sip-tester", "/usr/share/sipp/pcap"]
-                .into_iter()
-                .find(|d| Path::new(d).join("g711a.pcap").exists())
-                .expect("SIPp's pcap samples (Debian package sip-tester)");
-            std::os::unix::fs::symlink(shipped, dir.path().join("pcap")).expect("pcap link");
+            std::os::unix::fs::symlink(shipped_pcaps(), dir.path().join("pcap"))
+                .expect("pcap link");
+        }
+        for (name, path) in &self.files {
+            std::os::unix::fs::symlink(path, dir.path().join(name)).expect("file link");
         }
         let path = |name: &str| dir.path().join(name).display().to_string();
         let mut cmd = Command::new("sipp");
