@@ -281,12 +281,13 @@ impl Writer {
             for ((o, _), order) in numbers.iter().zip(&written) {
                 if let Some(call_id) = &o.new.call_id {
                     let tied = sqlx::query(
-                        "UPDATE calls SET work_order_id = $1 WHERE id = $2 AND work_order_id IS NULL",
+                        "UPDATE calls SET work_order_id = $1, needs_order = FALSE \
+                         WHERE id = $2 AND work_order_id IS NULL",
                     )
-                        .bind(order.id)
-                        .bind(call_id)
-                        .execute(&mut *tx)
-                        .await?;
+                    .bind(order.id)
+                    .bind(call_id)
+                    .execute(&mut *tx)
+                    .await?;
                     if tied.rows_affected() == 0 {
                         return Err(StoreError::invalid(
                             "call_id",
@@ -295,6 +296,16 @@ impl Writer {
                             ),
                         ));
                     }
+                    // The call's history shows the tie, as when a call is attached later.
+                    sqlx::query(
+                        "INSERT INTO call_steps (call_id, at, step, agent_id, detail) \
+                         SELECT id, $2, 'order-linked', agent_id, $3 FROM calls WHERE id = $1",
+                    )
+                    .bind(call_id)
+                    .bind(o.now)
+                    .bind(order.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
                 }
             }
             let mut q = sqlx::query(insert_events);
