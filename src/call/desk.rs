@@ -374,7 +374,9 @@ impl Calls {
         };
         let (_, leg) = call.agent.take().expect("found above");
         let acd = call.acd.take();
-        let (id, priority) = (call.record_id.clone(), 0u8);
+        let id = call.record_id.clone();
+        // The caller keeps their priority in the next queue.
+        let priority = self.rules.priority(&call.caller);
         self.records.transferred(&id, agent, target);
         self.hangup(&leg);
         if let Some(acd) = acd {
