@@ -17,7 +17,9 @@
 //! file that parses and plays everything up to the last flush. The flush is a `write(2)` into
 //! the page cache, not an `fsync`: the page cache survives the death of the process (SIGKILL,
 //! panic, OOM kill), only a kernel crash or power loss can lose it, which is the price of not
-//! syncing once a second per call. A file is `sync_all`ed when it is closed. Audio written
+//! syncing once a second per call. A file is `sync_all`ed when it is closed, on a syncer thread
+//! of its own (its `Closed` event follows the sync), so closes never delay the writing of the
+//! calls still recording. Audio written
 //! after the last flush may already sit in the file behind the data chunk (the header does not
 //! count it yet); players ignore it.
 //!

@@ -52,46 +52,101 @@ struct Writer {
     shared: Arc<Shared>,
     recordings: HashMap<u64, Recording>,
     shutting_down: bool,
+    /// The syncer thread's queue (`None`: it could not be started; files are synced here).
+    sync: Option<std::sync::mpsc::Sender<Finished>>,
+}
+
+/// A file whose header is final, waiting for its `fsync`; its Closed event follows the sync.
+struct Finished {
+    call_id: String,
+    path: PathBuf,
+    samples: u64,
+    dropped_frames: u64,
+}
+
+/// Body of the syncer thread: `fsync`s finished files one by one, then reports them closed.
+/// A close costs the writer thread only the header patch; the sync (milliseconds on a busy
+/// disk, per file) happens here, so calls ending at hundreds per second never hold up the audio
+/// of the calls still recording.
+fn syncer(shared: Arc<Shared>, rx: Receiver<Finished>) {
+    for f in rx {
+        done(&shared, f);
+    }
+}
+
+fn done(shared: &Shared, f: Finished) {
+    if let Err(e) = sync(&f.path) {
+        shared.event(RecorderEvent::Error {
+            call_id: f.call_id.clone(),
+            path: f.path.clone(),
+            error: format!("cannot sync the finished recording: {e}"),
+        });
+    }
+    shared.event(RecorderEvent::Closed {
+        call_id: f.call_id,
+        path: f.path,
+        samples: f.samples,
+        dropped_frames: f.dropped_frames,
+    });
 }
 
 /// Body of the writer thread.
 pub(super) fn run(shared: Arc<Shared>, rx: Receiver<Msg>) {
     let tick = TICK.min(shared.cfg.flush_interval);
+    let (sync_tx, sync_rx) = std::sync::mpsc::channel();
+    let syncer = {
+        let shared = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("recorder-sync".into())
+            .spawn(move || syncer(shared, sync_rx))
+            .ok()
+    };
     let mut w = Writer {
         shared,
         recordings: HashMap::new(),
         shutting_down: false,
+        sync: syncer.as_ref().map(|_| sync_tx),
     };
-    let mut next_sweep = Instant::now() + tick;
-    loop {
-        w.drain_control();
-        if w.shutting_down {
-            while let Ok(msg) = rx.try_recv() {
-                w.on_msg(msg);
-            }
-            w.drain_control();
-            let ids: Vec<u64> = w.recordings.keys().copied().collect();
-            for id in ids {
-                w.finish(id);
-            }
-            return;
-        }
-        let now = Instant::now();
-        let wait = next_sweep.saturating_duration_since(now);
-        match rx.recv_timeout(wait) {
-            Ok(msg) => w.on_msg(msg),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => w.shutting_down = true,
-        }
-        let now = Instant::now();
-        if now >= next_sweep {
-            w.sweep(now);
-            next_sweep = now + tick;
-        }
+    w.work(rx, tick);
+    // Every file finished above is synced and reported before the writer returns.
+    drop(w);
+    if let Some(t) = syncer {
+        let _ = t.join();
     }
 }
 
 impl Writer {
+    fn work(&mut self, rx: Receiver<Msg>, tick: Duration) {
+        let w = self;
+        let mut next_sweep = Instant::now() + tick;
+        loop {
+            w.drain_control();
+            if w.shutting_down {
+                while let Ok(msg) = rx.try_recv() {
+                    w.on_msg(msg);
+                }
+                w.drain_control();
+                let ids: Vec<u64> = w.recordings.keys().copied().collect();
+                for id in ids {
+                    w.finish(id);
+                }
+                return;
+            }
+            let now = Instant::now();
+            let wait = next_sweep.saturating_duration_since(now);
+            match rx.recv_timeout(wait) {
+                Ok(msg) => w.on_msg(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => w.shutting_down = true,
+            }
+            let now = Instant::now();
+            if now >= next_sweep {
+                w.sweep(now);
+                next_sweep = now + tick;
+            }
+        }
+    }
+
     fn drain_control(&mut self) {
         loop {
             let msg = self
@@ -249,19 +304,20 @@ impl Writer {
         }
     }
 
-    /// Final header, sync, Closed event.
+    /// Final header; then the sync and the Closed event (on the syncer thread).
     fn finish(&mut self, id: u64) {
         let Some(mut rec) = self.recordings.remove(&id) else {
             return;
         };
+        let mut synced_here = true;
         if let Some(wav) = rec.wav.take() {
             self.shared.open_files.fetch_sub(1, Ordering::Relaxed);
-            let result = wav
-                .finalize()
-                .map_err(|e| e.to_string())
-                .and_then(|()| sync(&rec.path).map_err(|e| e.to_string()));
+            let result = wav.finalize().map_err(|e| e.to_string());
             match result {
-                Ok(()) => rec.flushed = rec.samples,
+                Ok(()) => {
+                    rec.flushed = rec.samples;
+                    synced_here = false;
+                }
                 Err(e) => {
                     let lost = lost_frames(&rec);
                     rec.dropped_frames += lost;
@@ -278,12 +334,30 @@ impl Writer {
         }
         self.shared.release(&rec.path);
         let sink_dropped = rec.closing.as_ref().map_or(0, |c| c.dropped_frames);
-        self.shared.event(RecorderEvent::Closed {
+        let f = Finished {
             call_id: rec.call_id,
             path: rec.path,
             samples: rec.flushed,
             dropped_frames: rec.dropped_frames + sink_dropped,
-        });
+        };
+        if synced_here {
+            // Failed before the header was final: nothing to sync, just report.
+            self.shared.event(RecorderEvent::Closed {
+                call_id: f.call_id,
+                path: f.path,
+                samples: f.samples,
+                dropped_frames: f.dropped_frames,
+            });
+            return;
+        }
+        match &self.sync {
+            Some(tx) => {
+                if let Err(std::sync::mpsc::SendError(f)) = tx.send(f) {
+                    done(&self.shared, f);
+                }
+            }
+            None => done(&self.shared, f),
+        }
     }
 }
 
