@@ -268,8 +268,14 @@ run_one() {
   GEN_PID=""
   cat "$RUN_DIR/gen.log" >&2
   sleep 3 # the last call records and recordings are written
-  local rss_after server rec after
+  local rss_after server rec after alive=1
   rss_after="$(rss_kb "$SERVER_PID")"
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    alive=0
+    wait "$SERVER_PID" 2>/dev/null && log "the server exited during the run (status 0)" ||
+      log "the server exited during the run (status $?)"
+    tail -5 "$SERVER_LOG_FILE" >&2
+  fi
   rec="$(recordings "$DATA_DIR")"
   after="$(after_run)"
   if [[ -n "$S_TICKS" ]]; then
@@ -284,7 +290,7 @@ run_one() {
     server="server_cores=- pct_core_per_call=- rss_idle_kb=$rss_idle rss_window_kb=- kib_per_call=-"
   fi
   local line
-  line="kind=$kind point=$point run=$run $server rss_after_kb=$rss_after $rec $after gen=$(tr -d '\n ' <"$RUN_DIR/gen.json")"
+  line="kind=$kind point=$point run=$run server_alive=$alive $server rss_after_kb=$rss_after $rec $after gen=$(tr -d '\n ' <"$RUN_DIR/gen.json")"
   echo "$line" >>"$RESULTS"
   log "$line"
   grep -E ' (WARN|ERROR) ' "$SERVER_LOG_FILE" | sed -E 's/call_id=[^ ]+/call_id=…/g' |

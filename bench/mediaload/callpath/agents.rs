@@ -110,6 +110,8 @@ pub struct Agents {
     /// ACKed (the call is bridged).
     pub offered: Vec<Option<Instant>>,
     pub bridged: Vec<Option<Instant>>,
+    /// Callers whose agent's 200 was never ACKed.
+    pub no_ack: Vec<bool>,
     stream_on: Vec<bool>,
     shared: Arc<Shared>,
     buf: Vec<u8>,
@@ -174,6 +176,7 @@ impl Agents {
             legs_by_call_id: HashMap::new(),
             offered: vec![None; calls],
             bridged: vec![None; calls],
+            no_ack: vec![false; calls],
             stream_on: vec![false; calls],
             shared,
             buf: vec![0; 65536],
@@ -531,6 +534,9 @@ impl Agents {
             if now - at > ACK_LIMIT {
                 l.acked = true;
                 self.c.no_ack += 1;
+                if let Some(i) = l.caller {
+                    self.no_ack[i] = true;
+                }
             } else if now >= l.retx_at {
                 let _ = self.sock.send_to(&l.last, l.peer);
                 l.retx_every = (l.retx_every * 2).min(T2);

@@ -61,6 +61,10 @@ pub struct Call {
     pub answered: Option<Instant>,
     /// When the BYE is due (setup-rate runs).
     hangup_at: Option<Instant>,
+    /// The server hung up first.
+    pub server_hangup: bool,
+    /// Our BYE got an error or no answer.
+    pub bye_failed: bool,
 }
 
 /// Counters of the callers' side.
@@ -141,6 +145,8 @@ impl Callers {
                     target: String::new(),
                     answered: None,
                     hangup_at: None,
+                    server_hangup: false,
+                    bye_failed: false,
                 })
                 .collect(),
             launch: None,
@@ -303,6 +309,7 @@ impl Callers {
                 Some(Method::Bye) => {
                     if let Some(i) = idx.filter(|&i| self.calls[i].state == State::Up) {
                         self.calls[i].state = State::Closed;
+                        self.calls[i].server_hangup = true;
                         self.c.server_byes += 1;
                         self.end_stream(i);
                     }
@@ -349,6 +356,7 @@ impl Callers {
                 if code < 300 {
                     self.c.bye_ok += 1;
                 } else {
+                    self.calls[i].bye_failed = true;
                     self.c.bye_failed += 1;
                 }
             }
@@ -419,6 +427,7 @@ impl Callers {
                 State::Up if c.hangup_at.is_some_and(|t| now >= t) => self.bye(i, now),
                 State::Closing if now - c.since > BYE_LIMIT => {
                     c.state = State::Closed;
+                    c.bye_failed = true;
                     self.closing -= 1;
                     self.c.bye_failed += 1;
                 }

@@ -363,11 +363,22 @@ pub fn main(a: Args) -> std::io::Result<()> {
     } else {
         0
     };
-    let failed_calls = cc.failed_total() as usize
-        + never_reached
-        + cc.server_byes as usize
-        + cc.bye_failed as usize
-        + ac.no_ack as usize;
+    // Each call counts once, for the first thing that went wrong with it.
+    let failed_calls = p
+        .callers
+        .calls
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            c.state == callers::State::Failed
+                || (a.hangup_after.is_none()
+                    && c.answered.is_some()
+                    && p.agents.bridged[*i].is_none())
+                || c.server_hangup
+                || c.bye_failed
+                || p.agents.no_ack[*i]
+        })
+        .count();
     let failed_pct = 100.0 * failed_calls as f64 / n.max(1) as f64;
     let gen_cores = cpu_window / window_secs.max(1e-9);
     eprintln!(
