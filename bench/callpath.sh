@@ -27,7 +27,7 @@
 #    the last call's end.
 #
 # Environment (all optional):
-#   CALLS="250 500 1000 1500 2000"   concurrency points
+#   CALLS="250 500 1000 1500 2000 2500"   concurrency points
 #   SETUP_RATES="200 350 500 600"    setup-rate points (calls per second)
 #   RUNS=3              repetitions of every point
 #   RATE=200            call rate of the concurrency runs
@@ -48,7 +48,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-CALLS="${CALLS:-250 500 1000 1500 2000}"
+CALLS="${CALLS:-250 500 1000 1500 2000 2500}"
 SETUP_RATES="${SETUP_RATES:-200 350 500 600}"
 RUNS="${RUNS:-3}"
 RATE="${RATE:-200}"
@@ -184,6 +184,9 @@ recordings() {
     }'
 }
 
+# The server's log without colours.
+plain_log() { sed 's/\x1b\[[0-9;]*m//g' "$SERVER_LOG_FILE"; }
+
 # after_run: what the server says once the calls are over (call records by disposition,
 # queues and agents now, warnings and errors in its log), as key=value fields.
 after_run() {
@@ -203,8 +206,8 @@ print("calls_in_progress=%s queue_waiting=%d queue_ringing=%d agent_states=%s" %
       ",".join("%s:%d" % kv for kv in sorted(states.items()))))
 EOF
 )"
-  warns="$(grep -c ' WARN ' "$SERVER_LOG_FILE" || true)"
-  errors="$(grep -c ' ERROR ' "$SERVER_LOG_FILE" || true)"
+  warns="$(plain_log | grep -c ' WARN ' || true)"
+  errors="$(plain_log | grep -c ' ERROR ' || true)"
   echo "dispositions=${disp:-none} $live log_warn=$warns log_error=$errors"
 }
 
@@ -293,7 +296,7 @@ run_one() {
   line="kind=$kind point=$point run=$run server_alive=$alive $server rss_after_kb=$rss_after $rec $after gen=$(tr -d '\n ' <"$RUN_DIR/gen.json")"
   echo "$line" >>"$RESULTS"
   log "$line"
-  grep -E ' (WARN|ERROR) ' "$SERVER_LOG_FILE" | sed -E 's/call_id=[^ ]+/call_id=…/g' |
+  plain_log | grep -E ' (WARN|ERROR) ' | sed -E 's/call_id=[^ ]+/call_id=…/g' |
     cut -c1-300 | sort | uniq -c | sort -rn | head -20 >"$RUN_DIR/server-warnings.txt" || true
   finish_server
 }

@@ -18,6 +18,13 @@ def rows(path):
             r.update(json.loads(gen))
         except ValueError:
             pass
+        try:
+            # Packets the generator managed to send in the window, of 2 streams × 50/s × hold
+            # per bridged call: below 100 the generator itself fell behind (machine saturated).
+            due = 2 * float(r["bridged_at_start"]) * 50 * float(r["hold_s"])
+            r["sent_pct_due"] = 100 * float(r["sent"]) / due
+        except (KeyError, ValueError, ZeroDivisionError):
+            pass
         yield r
 
 
@@ -41,13 +48,14 @@ COLS = {
     "concurrency": [
         ("calls", "point", "%d"), ("bridged", "bridged_at_start", "%d"),
         ("failed %", "failed_pct", "%.2f"), ("lost", "lost", "%d"),
-        ("streams w/ loss", "streams_with_loss", "%d"),
+        ("streams w/ loss", "streams_with_loss", "%d"), ("sent % of due", "sent_pct_due", "%.1f"),
         ("server cores", "server_cores", "%.3f"), ("% core/call", "pct_core_per_call", "%.4f"),
         ("KiB/call", "kib_per_call", "%.1f"), ("transit p50 ms", "transit_p50_ms", "%.2f"),
         ("transit p99 ms", "transit_p99_ms", "%.2f"), ("gen cores", "gen_cores_window", "%.3f"),
         ("setup p50 ms", "setup_p50_ms", "%.2f"), ("setup p99 ms", "setup_p99_ms", "%.2f"),
         ("to agent p50 s", "to_agent_p50_s", "%.2f"), ("WAVs", "wavs", "%d"),
         ("empty WAVs", "wav_empty", "%d"), ("shortest WAV s", "wav_min_s", "%.1f"),
+        ("log warnings", "log_warn", "%d"), ("log errors", "log_error", "%d"),
     ],
     "setup": [
         ("calls/s", "point", "%d"), ("calls", "calls", "%d"), ("failed %", "failed_pct", "%.2f"),
@@ -55,6 +63,7 @@ COLS = {
         ("setup max ms", "setup_max_ms", "%.1f"), ("INVITE retx", "invite_retx", "%d"),
         ("server cores", "server_cores", "%.3f"), ("gen cores", "gen_cores_window", "%.3f"),
         ("WAVs", "wavs", "%d"), ("empty WAVs", "wav_empty", "%d"),
+        ("median WAV s", "wav_median_s", "%.1f"), ("log errors", "log_error", "%d"),
     ],
 }
 
