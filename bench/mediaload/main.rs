@@ -4,12 +4,16 @@
 //! Every packet carries its send time, so the far side measures loss and one-way transit per
 //! stream over a measurement window that starts once all calls are up.
 //!
+//! `mediaload callpath …` is the other mode: the full call path (callers through greeting and
+//! queue to auto-answering registered agents), see `callpath/mod.rs`.
+//!
 //! Phases, each bounded in time: setup (INVITEs at --rate), settle, window (--hold seconds),
 //! drain, teardown (BYEs at --bye-rate). Output: a human summary on stderr, and with --json
 //! one JSON line on stdout.
 
 #![recursion_limit = "256"]
 
+mod callpath;
 mod rtp;
 mod sip;
 mod stats;
@@ -83,14 +87,14 @@ struct Args {
     json: bool,
 }
 
-fn cpu_secs() -> f64 {
+pub(crate) fn cpu_secs() -> f64 {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     t(ru.ru_utime) + t(ru.ru_stime)
 }
 
-fn mark(dir: &Option<PathBuf>, name: &str) {
+pub(crate) fn mark(dir: &Option<PathBuf>, name: &str) {
     if let Some(d) = dir {
         let _ = std::fs::write(d.join(name), format!("{}\n", rtp::now_ns()));
     }
@@ -108,6 +112,9 @@ fn pump_until(sip: &mut sip::Sip, until: Instant, done: impl Fn(&sip::Sip) -> bo
 }
 
 fn main() -> std::io::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("callpath") {
+        return callpath::main(callpath::Args::parse_from(std::env::args().skip(1)));
+    }
     let a = Args::parse();
     let n = a.calls;
     let max_streams = 2 * n;

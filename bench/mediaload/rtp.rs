@@ -50,6 +50,8 @@ pub struct Shared {
     pub stop_send: AtomicBool,
     pub stop_recv: AtomicBool,
     pub new_streams: Mutex<Vec<NewStream>>,
+    /// Streams to stop sending (their call ended), by id.
+    pub ended_streams: Mutex<Vec<u32>>,
 }
 
 impl Shared {
@@ -60,6 +62,7 @@ impl Shared {
             stop_send: AtomicBool::new(false),
             stop_recv: AtomicBool::new(false),
             new_streams: Mutex::new(Vec::new()),
+            ended_streams: Mutex::new(Vec::new()),
         }
     }
 
@@ -206,6 +209,14 @@ pub fn sender(
                         counter: 0,
                     });
                     assigned += 1;
+                }
+            }
+            if let Ok(mut v) = shared.ended_streams.try_lock() {
+                if !v.is_empty() {
+                    let ended: std::collections::HashSet<u32> = v.drain(..).collect();
+                    for g in groups.iter_mut().flatten() {
+                        g.retain(|tx| !ended.contains(&tx.id));
+                    }
                 }
             }
         }

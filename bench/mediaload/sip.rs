@@ -110,7 +110,7 @@ pub struct Sip {
     pub c: Counts,
 }
 
-fn nonblocking_udp(addr: &str) -> std::io::Result<UdpSocket> {
+pub fn nonblocking_udp(addr: &str) -> std::io::Result<UdpSocket> {
     let s = UdpSocket::bind(addr)?;
     s.set_nonblocking(true)?;
     crate::rtp::big_buffers(&s, 16 << 20);
@@ -118,7 +118,7 @@ fn nonblocking_udp(addr: &str) -> std::io::Result<UdpSocket> {
 }
 
 /// The audio destination in an SDP body (c= and the first m=audio port).
-fn sdp_dest(body: &[u8]) -> Option<SocketAddrV4> {
+pub fn sdp_dest(body: &[u8]) -> Option<SocketAddrV4> {
     let text = std::str::from_utf8(body).ok()?;
     let mut ip = None;
     let mut port = None;
@@ -132,7 +132,7 @@ fn sdp_dest(body: &[u8]) -> Option<SocketAddrV4> {
     Some(SocketAddrV4::new(ip?, port?))
 }
 
-fn sdp(port: u16, id: usize) -> String {
+pub fn sdp(port: u16, id: usize) -> String {
     format!(
         "v=0\r\no=- {id} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
          m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n"
