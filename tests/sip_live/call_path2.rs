@@ -410,6 +410,37 @@ fn assert_citizen_invite(run: &Run, number: &str) {
     assert!(from.contains("sip:12345@"), "From of the call out: {from}");
 }
 
+/// The server's log shows the agent's leg (SIP Call-ID `agent_leg`) answered before anything
+/// happened on the citizen's leg (`citizen_leg`): the agent is rung first.
+fn assert_agent_answered_first(server: &Server, agent_leg: &str, citizen_leg: &str) {
+    let events: Vec<Value> = server
+        .log()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|v| v["fields"].clone())
+        .collect();
+    let answered = events
+        .iter()
+        .position(|f| f["message"] == "call answered" && f["call_id"] == agent_leg)
+        .unwrap_or_else(|| panic!("the agent's leg {agent_leg} was not answered"));
+    let citizen = events
+        .iter()
+        .position(|f| f["call_id"] == citizen_leg)
+        .unwrap_or_else(|| panic!("nothing logged of the citizen's leg {citizen_leg}"));
+    assert!(
+        answered < citizen,
+        "the citizen's leg {citizen_leg} began before the agent's {agent_leg} was answered"
+    );
+}
+
+/// The SIP Call-ID of the INVITE the citizen's phone received.
+fn citizen_leg(run: &Run) -> String {
+    run.received()
+        .find(|m| m.is_request("INVITE"))
+        .and_then(|m| m.header("Call-ID"))
+        .unwrap_or_else(|| panic!("the citizen got no INVITE\n{}", run.dump()))
+}
+
 /// The answered attempt of a task and the outbound call record it made.
 fn assert_answered_callback(server: &Server, task: i64) {
     let detail = task_with_attempts(server, task, 1);
@@ -509,6 +540,11 @@ fn callback_tasks_are_worked_through_the_trunk() {
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| panic!("no next_attempt_at: {detail}"));
     assert!(next > chrono::Utc::now(), "{detail}");
+    wait_for(
+        Duration::from_secs(3),
+        "1001's leg ended by the server",
+        || (agent.requests(server.sip, "BYE").len() == 1).then_some(()),
+    );
 
     // The citizen who answers.
     wait_state(&server, "1001", "ready", Duration::from_secs(5));
@@ -535,6 +571,8 @@ fn callback_tasks_are_worked_through_the_trunk() {
         from.contains(&format!("callback {answering_number}")),
         "From of the agent's leg: {from}"
     );
+    let agent_leg = invites[1].header("Call-ID").expect("Call-ID");
+    assert_agent_answered_first(&server, &agent_leg, &citizen_leg(&run));
     let echoed = tone_seconds(&agent.heard(), agent.tone());
     assert!(
         echoed >= 2.0,
@@ -603,6 +641,13 @@ fn queue_callback_keeps_the_place_and_is_worked_when_an_agent_is_ready() {
     assert_citizen_invite(&run, caller);
     let invites = agent.invites(server.sip);
     assert_eq!(invites.len(), 1, "1001 rung for the callback");
+    // The citizen's number is shown (docs/call-path.md gives `callback <number>` only for a
+    // task taken by hand; this offer comes from the queue).
+    let from = invites[0].header("From").unwrap_or_default();
+    let display = from.split('<').next().unwrap_or("");
+    assert!(display.contains(caller), "From of the agent's leg: {from}");
+    let agent_leg = invites[0].header("Call-ID").expect("Call-ID");
+    assert_agent_answered_first(&server, &agent_leg, &citizen_leg(&run));
     let echoed = tone_seconds(&agent.heard(), agent.tone());
     assert!(
         echoed >= 2.0,
