@@ -16,7 +16,7 @@ use crate::call_path::{
     LIFE, LOCAL,
 };
 use crate::support::agent::{agent_tone, ready_agent, wait_registered, wait_state, Answer};
-use crate::support::audio::{audible_seconds, rms, tone_amplitude, tone_seconds, RATE};
+use crate::support::audio::{audible_seconds, timeline, tone_seconds, RATE};
 use crate::support::caller::{Called, Caller, CALLER_HZ};
 use crate::support::events::Events;
 use crate::support::sipp::Run;
@@ -322,16 +322,11 @@ fn survey_after_the_agent_hangs_up_is_stored_on_call_and_order() {
     called.assert_success();
 
     // After the agent's tone stops, the caller still hears something: the survey.
-    let window = (RATE / 10) as usize;
-    let last_agent = called
-        .heard
-        .chunks_exact(window)
-        .rposition(|w| {
-            let a = tone_amplitude(w, agent_tone("1001"));
-            a >= 1000.0 && a >= 0.5 * rms(w) * std::f64::consts::SQRT_2
-        })
-        .unwrap_or_else(|| panic!("the caller never heard 1001's tone"));
-    let after = &called.heard[(last_agent + 1) * window..];
+    let marks = timeline(&called.heard, agent_tone("1001"));
+    let last_agent = marks
+        .rfind('T')
+        .unwrap_or_else(|| panic!("the caller never heard 1001's tone: {marks}"));
+    let after = &called.heard[(last_agent + 1) * (RATE / 10) as usize..];
     let survey = audible_seconds(after);
     assert!(
         survey >= 2.5,
@@ -656,23 +651,6 @@ fn queue_callback_keeps_the_place_and_is_worked_when_an_agent_is_ready() {
     assert_answered_callback(&server, task);
 }
 
-/// The 100 ms windows of `samples`: `T` the tone at `hz`, `A` other audible sound, `.` quiet.
-fn windows(samples: &[i16], hz: u32) -> String {
-    samples
-        .chunks_exact((RATE / 10) as usize)
-        .map(|w| {
-            let a = tone_amplitude(w, hz);
-            if a >= 1000.0 && a >= 0.5 * rms(w) * std::f64::consts::SQRT_2 {
-                'T'
-            } else if rms(w) > 300.0 {
-                'A'
-            } else {
-                '.'
-            }
-        })
-        .collect()
-}
-
 /// (6) Hold and resume: 2001 (SIPp) re-INVITEs with a=sendonly — the caller hears music on hold
 /// instead of 2001's tone (which 2001 keeps sending) — then a=sendrecv — 2001's tone again;
 /// the record has the `hold` and `resume` steps.
@@ -713,7 +691,7 @@ fn hold_plays_music_and_resume_bridges_again() {
     );
 
     // Tone, then a stretch of other sound without it (music on hold), then the tone again.
-    let marks = windows(&called.heard, agent_tone("2001"));
+    let marks = timeline(&called.heard, agent_tone("2001"));
     let first = marks
         .find('T')
         .unwrap_or_else(|| panic!("the caller never heard 2001: {marks}"));
