@@ -304,3 +304,75 @@ fn queue_callback_keeps_the_place_and_is_worked_when_an_agent_is_ready() {
     );
     assert_answered_callback(&server, task);
 }
+
+/// A missed-call task taken by 1001, whose softphone does not answer: the citizen is never
+/// dialled, the attempt is `agent-no-answer`, the task opens again, and 1001 leaves the
+/// "callback" state. (The agent's leg rings until the SIP layer gives up on an outbound call,
+/// docs/sip.md `no answer`.)
+#[test]
+fn callback_the_agent_does_not_answer() {
+    let citizen_port = free_port(LOCAL);
+    let server = start(config().trunk(
+        "carrier",
+        "outbound_proxy",
+        format!("127.0.0.1:{citizen_port}"),
+    ));
+    let greeting = before_queue("12345");
+    let agent = ready_agent(&server, "1001", Answer::Never, LIFE);
+    set_state(
+        &server,
+        "1001",
+        json!({"state": "not-ready", "reason": "meeting"}),
+    );
+    wait_state(&server, "1001", "not-ready", Duration::from_secs(2));
+    let number = "13800000143";
+    Caller::new("12345", number)
+        .hold(greeting + Duration::from_secs(3))
+        .dial(&server)
+        .wait()
+        .assert_success();
+    let task = task_for(&server, number, "missed-call")["id"]
+        .as_i64()
+        .expect("task id");
+    let (code, body) = server.api_as(
+        "demo-agent-1001",
+        "POST",
+        &format!("/api/v1/callbacks/{task}/take"),
+        None,
+    );
+    assert_eq!(code, 200, "take {task}: {body}");
+    // Not-ready "callback" while it works the task (docs/call-path.md), its phone ringing.
+    let st = wait_state(&server, "1001", "not-ready", Duration::from_secs(2));
+    assert_eq!(st["reason"], "callback", "{st}");
+    wait_for(Duration::from_secs(5), "1001's phone rings", || {
+        (agent.invites(server.sip).len() == 1).then_some(())
+    });
+    let rung = std::time::Instant::now();
+    let detail = wait_for(
+        Duration::from_secs(75),
+        "the agent-no-answer attempt",
+        || {
+            let (_, body) = server.api("GET", &format!("/api/v1/callbacks/{task}"), None);
+            (body["attempt_log"].as_array().map_or(0, Vec::len) >= 1).then_some(body)
+        },
+    );
+    let rang_for = rung.elapsed();
+    // `agent-no-answer`, not `no-answer`: the citizen was not dialled.
+    assert_eq!(
+        detail["attempt_log"][0]["outcome"], "agent-no-answer",
+        "{detail} (after {rang_for:?})"
+    );
+    let detail = wait_for(Duration::from_secs(5), "the task open again", || {
+        let (_, body) = server.api("GET", &format!("/api/v1/callbacks/{task}"), None);
+        (body["status"] == "open").then_some(body)
+    });
+    assert!(detail["next_attempt_at"].is_string(), "{detail}");
+    assert_eq!(agent.invites(server.sip).len(), 1, "1001 rung once");
+    assert_eq!(
+        agent.requests(server.sip, "CANCEL").len(),
+        1,
+        "1001's ringing cancelled after {rang_for:?}"
+    );
+    let after = crate::support::agent::status(&server, "1001");
+    assert_ne!(after["reason"], "callback", "{after}");
+}
