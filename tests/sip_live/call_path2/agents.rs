@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{assert_no_sipp_errors, assert_talked, call_messages, ready_sipp_agent};
+use super::{assert_no_sipp_errors, assert_talked, call_messages, prompt_secs, ready_sipp_agent};
 use crate::call_path::{
     assert_offer_shows_caller, assert_steps, before_queue, config, ended_records, record, start,
     LIFE,
@@ -96,6 +96,70 @@ fn survey_after_the_agent_hangs_up_is_stored_on_call_and_order() {
         .find(|e| e["action"] == "survey")
         .unwrap_or_else(|| panic!("no survey event on order {order_id}: {events}"));
     assert_eq!(survey["data"]["survey"], 1, "{survey}");
+}
+
+/// The survey without an answer: the caller hears the whole question, presses nothing and is
+/// hung up by the server (10 s after the question, docs/ivr.md); the call stays answered with
+/// no survey answer.
+#[test]
+fn survey_without_an_answer_ends_the_call() {
+    let server = start(config());
+    let greeting = before_queue("12345");
+    let talk = Duration::from_secs(3);
+    let _agent = ready_sipp_agent(
+        &server,
+        "1001",
+        Script::HangUp { talk },
+        greeting + Duration::from_secs(45),
+    );
+    let caller = "13800000110";
+    let called = Caller::new("12345", caller)
+        .until_hung_up(Duration::from_secs(45))
+        .dial(&server)
+        .wait();
+    called.assert_success();
+    let marks = timeline(&called.heard, agent_tone("1001"));
+    let last_agent = marks
+        .rfind('T')
+        .unwrap_or_else(|| panic!("the caller never heard 1001's tone: {marks}"));
+    let after = &called.heard[(last_agent + 1) * (RATE / 10) as usize..];
+    let question = prompt_secs("survey");
+    let heard = audible_seconds(after);
+    assert!(
+        heard >= question * 0.6,
+        "the caller heard {heard} s of the {question} s survey question"
+    );
+    // The question, then 10 s for a key: from the agent's BYE to the end of the call, by the
+    // server's log (the server sends no RTP while it waits).
+    let ends: Vec<(chrono::DateTime<chrono::Utc>, String)> = server
+        .log()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "call ended")
+        .filter_map(|v| {
+            let at = v["timestamp"].as_str()?.parse().ok()?;
+            Some((at, v["fields"]["cause"].as_str()?.to_string()))
+        })
+        .collect();
+    assert_eq!(ends.len(), 2, "{ends:?}");
+    assert_eq!(ends[0].1, "remote BYE", "the agent hung up first: {ends:?}");
+    let waited = (ends[1].0 - ends[0].0).as_seconds_f64();
+    assert!(
+        (question + 9.0..question + 13.0).contains(&waited),
+        "the caller was hung up {waited} s after the agent, for a {question} s question"
+    );
+    let rec = &ended_records(&server, caller, 1)[0];
+    let rec = record(&server, rec["id"].as_str().unwrap());
+    assert_eq!(rec["disposition"], "answered", "{rec}");
+    assert!(rec["survey"].is_null(), "{rec}");
+    assert_steps(
+        &rec,
+        &[
+            ("answered", Some("1001")),
+            ("survey", None),
+            ("ended", None),
+        ],
+    );
 }
 
 /// (6) Hold and resume: 2001 (SIPp) re-INVITEs with a=sendonly — the caller hears music on hold
