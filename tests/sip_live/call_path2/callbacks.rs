@@ -376,3 +376,70 @@ fn callback_the_agent_does_not_answer() {
     let after = crate::support::agent::status(&server, "1001");
     assert_ne!(after["reason"], "callback", "{after}");
 }
+
+/// With `[callbacks] max_attempts = 1` a busy citizen ends the task: `failed` after its only
+/// attempt, not open again.
+#[test]
+fn callback_task_fails_after_its_last_attempt() {
+    let citizen_port = free_port(LOCAL);
+    let server = start(
+        config()
+            .trunk(
+                "carrier",
+                "outbound_proxy",
+                format!("127.0.0.1:{citizen_port}"),
+            )
+            .callbacks("max_attempts", 1),
+    );
+    let greeting = before_queue("12345");
+    let _agent = ready_agent(&server, "1001", Answer::Auto, LIFE);
+    set_state(
+        &server,
+        "1001",
+        json!({"state": "not-ready", "reason": "meeting"}),
+    );
+    wait_state(&server, "1001", "not-ready", Duration::from_secs(2));
+    let number = "13800000144";
+    Caller::new("12345", number)
+        .hold(greeting + Duration::from_secs(3))
+        .dial(&server)
+        .wait()
+        .assert_success();
+    let task = task_for(&server, number, "missed-call");
+    assert_eq!(task["max_attempts"], 1, "{task}");
+    let id = task["id"].as_i64().expect("task id");
+    let phone = CitizenPhone::start(
+        &server,
+        citizen_port,
+        Citizen::Busy,
+        Duration::from_secs(20),
+    );
+    let (code, body) = server.api_as(
+        "demo-agent-1001",
+        "POST",
+        &format!("/api/v1/callbacks/{id}/take"),
+        None,
+    );
+    assert_eq!(code, 200, "take {id}: {body}");
+    phone.wait().assert_success(1);
+    let detail = wait_for(Duration::from_secs(10), "the task failed", || {
+        let (_, body) = server.api("GET", &format!("/api/v1/callbacks/{id}"), None);
+        (body["status"] != "taken"
+            && body["attempt_log"]
+                .as_array()
+                .is_some_and(|l| !l.is_empty()))
+        .then_some(body)
+    });
+    assert_eq!(detail["status"], "failed", "{detail}");
+    assert_eq!(detail["attempts"], 1, "{detail}");
+    assert_eq!(detail["attempt_log"][0]["outcome"], "busy", "{detail}");
+    // A failed task cannot be taken again.
+    wait_state(&server, "1001", "ready", Duration::from_secs(5));
+    let (code, body) = server.api_as(
+        "demo-agent-1001",
+        "POST",
+        &format!("/api/v1/callbacks/{id}/take"),
+        None,
+    );
+    assert_eq!(code, 409, "take a failed task: {body}");
+}

@@ -5,7 +5,8 @@
 //!   dialled through the trunk's `outbound_proxy`;
 //! * `callbacks` — missed-call tasks taken by an agent and worked through the trunk (a SIPp
 //!   citizen's phone that answers and echoes, or is busy), and the callback a waiting caller
-//!   asks for, which keeps their place in the queue; a task whose agent does not answer;
+//!   asks for, which keeps their place in the queue; a task whose agent does not answer, and
+//!   one that fails after its last attempt;
 //! * `agents` — ring-all (one answer wins, also when two answer at once), hold and resume by
 //!   re-INVITE, and the satisfaction survey after the agent hangs up: answered (stored on the
 //!   call and its order) or not (the server hangs up 10 s after the question).

@@ -115,6 +115,19 @@ impl Config {
         self
     }
 
+    /// Sets a `[callbacks]` key.
+    pub fn callbacks(mut self, key: &str, value: impl Into<toml::Value>) -> Config {
+        let callbacks = self
+            .main
+            .entry("callbacks")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        callbacks
+            .as_table_mut()
+            .expect("[callbacks]")
+            .insert(key.into(), value.into());
+        self
+    }
+
     /// Sets a key of the `[[trunks]]` entry named `name`.
     pub fn trunk(mut self, name: &str, key: &str, value: impl Into<toml::Value>) -> Config {
         let trunks = self.main["trunks"].as_array_mut().expect("[[trunks]]");
