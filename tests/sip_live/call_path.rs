@@ -20,13 +20,13 @@ use crate::support::caller::{Called, Caller, CALLER_HZ};
 use crate::support::events::Events;
 use crate::support::{http_bytes, wait_for, Config, Server};
 
-const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+pub(crate) const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 /// How long a softphone lives: longer than any test here.
-const LIFE: Duration = Duration::from_secs(120);
+pub(crate) const LIFE: Duration = Duration::from_secs(120);
 /// How long a caller who presses nothing hears prompts before joining the queue: the demo's
 /// flow for `number` in English — 12345: greeting, recording notice, the language offer (with
 /// its key spoken in Mandarin) and the self-service offer; 12319: greeting and notice.
-fn before_queue(number: &str) -> Duration {
+pub(crate) fn before_queue(number: &str) -> Duration {
     let greeting = format!("en/greeting-{number}");
     let prompts: Vec<&str> = match number {
         "12345" => vec![
@@ -48,11 +48,11 @@ fn before_queue(number: &str) -> Duration {
         .sum();
     Duration::from_secs_f64(secs.ceil() + 1.0)
 }
-const RING_SECS: i64 = 3;
-const WRAP_UP_SECS: i64 = 3;
+pub(crate) const RING_SECS: i64 = 3;
+pub(crate) const WRAP_UP_SECS: i64 = 3;
 
 /// The demo with MD5 digest (baresip), English prompts and short queue timers.
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     let mut cfg = Config::demo()
         .sip("digest_algorithms", vec!["MD5"])
         .media("language", "en");
@@ -66,19 +66,19 @@ fn config() -> Config {
     cfg
 }
 
-fn start(cfg: Config) -> Server {
+pub(crate) fn start(cfg: Config) -> Server {
     Server::start(cfg, LOCAL)
 }
 
 /// The call records from `from`, newest first as the API lists them.
-fn records_from(server: &Server, from: &str) -> Vec<Value> {
+pub(crate) fn records_from(server: &Server, from: &str) -> Vec<Value> {
     let (code, body) = server.api("GET", &format!("/api/v1/calls?from_number={from}"), None);
     assert_eq!(code, 200, "GET /api/v1/calls?from_number={from}: {body}");
     body["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// Waits until the calls from `from` have `count` records, all ended (disposition set).
-fn ended_records(server: &Server, from: &str, count: usize) -> Vec<Value> {
+pub(crate) fn ended_records(server: &Server, from: &str, count: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let last = records_from(server, from);
@@ -94,7 +94,7 @@ fn ended_records(server: &Server, from: &str, count: usize) -> Vec<Value> {
 }
 
 /// `GET /api/v1/calls/{id}`.
-fn record(server: &Server, id: &str) -> Value {
+pub(crate) fn record(server: &Server, id: &str) -> Value {
     let (code, body) = server.api("GET", &format!("/api/v1/calls/{id}"), None);
     assert_eq!(code, 200, "GET /api/v1/calls/{id}: {body}");
     body
@@ -102,7 +102,7 @@ fn record(server: &Server, id: &str) -> Value {
 
 /// Asserts that the record's `steps` hold `expected` in this order (others may come between):
 /// each a step name and, where given, the agent it names.
-fn assert_steps(rec: &Value, expected: &[(&str, Option<&str>)]) {
+pub(crate) fn assert_steps(rec: &Value, expected: &[(&str, Option<&str>)]) {
     let steps: Vec<(String, Option<String>)> = rec["steps"]
         .as_array()
         .unwrap_or_else(|| panic!("no steps in {rec}"))
@@ -128,7 +128,7 @@ fn assert_steps(rec: &Value, expected: &[(&str, Option<&str>)]) {
 
 /// The caller's number as an agent's INVITE carries it: in the From display name and in
 /// P-Asserted-Identity.
-fn assert_offer_shows_caller(agent: &Agent, server: &Server, caller: &str) {
+pub(crate) fn assert_offer_shows_caller(agent: &Agent, server: &Server, caller: &str) {
     let invites = agent.invites(server.sip);
     let invite = invites.first().unwrap_or_else(|| {
         panic!("agent {} got no INVITE", agent.id);

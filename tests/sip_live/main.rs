@@ -17,7 +17,10 @@
 //!
 //! `call_path` runs whole calls — SIPp caller → greeting → queue → baresip agent — each
 //! 15–40 s long (`support::{caller, agent}`); dumpcap (Debian tshark) captures what reaches the
-//! caller's media port. `dialog::no_ack_makes_the_server_send_bye` waits the 32 s that RFC 3261
+//! caller's media port. `call_path2` adds transfer (API and REFER), the survey, callbacks
+//! through the trunk's `outbound_proxy` (a SIPp citizen), hold/resume and ring-all, with SIPp
+//! playing the softphones that must hang up, REFER or re-INVITE (`support::softphone`).
+//! `dialog::no_ack_makes_the_server_send_bye` waits the 32 s that RFC 3261
 //! gives an unacknowledged 200; with the tests in parallel the suite takes about three minutes.
 //!
 //! Digest algorithms: by default the server challenges with SHA-256 first, then MD5 (RFC 8760
@@ -34,6 +37,7 @@ mod auth;
 mod baresip;
 mod basic;
 mod call_path;
+mod call_path2;
 mod dialog;
 mod malformed;
 mod media;

@@ -110,12 +110,32 @@ pub fn tone_seconds(samples: &[i16], hz: u32) -> f64 {
     let window = (RATE / 10) as usize;
     let hits = samples
         .chunks_exact(window)
-        .filter(|w| {
-            let a = tone_amplitude(w, hz);
-            a >= 1000.0 && a >= 0.5 * rms(w) * std::f64::consts::SQRT_2
-        })
+        .filter(|w| has_tone(w, hz))
         .count();
     hits as f64 / 10.0
+}
+
+/// Whether the tone at `hz` is clearly present in `window` (as [`tone_seconds`] counts it).
+fn has_tone(window: &[i16], hz: u32) -> bool {
+    let a = tone_amplitude(window, hz);
+    a >= 1000.0 && a >= 0.5 * rms(window) * std::f64::consts::SQRT_2
+}
+
+/// What is heard in each 100 ms window of `samples`, as one character each: `T` the tone at
+/// `hz`, `A` other audible sound (RMS above 300), `.` quiet — a timeline to search.
+pub fn timeline(samples: &[i16], hz: u32) -> String {
+    samples
+        .chunks_exact((RATE / 10) as usize)
+        .map(|w| {
+            if has_tone(w, hz) {
+                'T'
+            } else if rms(w) > 300.0 {
+                'A'
+            } else {
+                '.'
+            }
+        })
+        .collect()
 }
 
 /// Seconds (in 100 ms windows) whose RMS is above 300 (anything audible).
@@ -139,5 +159,12 @@ mod tests {
         assert!(tone_amplitude(&s, 660) < 200.0);
         assert!((tone_seconds(&s, 440) - 1.0).abs() < 0.01);
         assert_eq!(tone_seconds(&s, 1000), 0.0);
+        let mut mixed = sine(440, 1);
+        mixed.extend(vec![0i16; RATE as usize / 2]);
+        mixed.extend(sine(660, 1));
+        assert_eq!(
+            timeline(&mixed, 440),
+            format!("{}{}{}", "T".repeat(10), ".".repeat(5), "A".repeat(10))
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! A citizen's call through the trunk: SIPp running `scenarios/caller.xml` with a tone of its
-//! own as its voice, an optional RFC 2833 digit, a hold time before its BYE, and dumpcap
+//! own as its voice, an optional RFC 2833 digit, a hold time before its BYE (or a wait for the
+//! server's BYE), and dumpcap
 //! capturing everything the server sends to its media port, decoded back to audio.
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ pub struct Caller {
     from: String,
     hold: Duration,
     digit: Option<(char, Duration)>,
+    await_bye: bool,
 }
 
 impl Caller {
@@ -30,6 +32,7 @@ impl Caller {
             from: from.into(),
             hold: Duration::from_secs(10),
             digit: None,
+            await_bye: false,
         }
     }
 
@@ -42,6 +45,14 @@ impl Caller {
     /// Presses `key` (0–9, `*`, `#`) by RFC 2833 `after` the answer.
     pub fn digit(mut self, key: char, after: Duration) -> Caller {
         self.digit = Some((key, after));
+        self
+    }
+
+    /// Waits for the server to hang up (after the digit, if any) instead of hanging up after
+    /// the hold time; `limit` bounds the wait (the run fails after it).
+    pub fn until_hung_up(mut self, limit: Duration) -> Caller {
+        self.await_bye = true;
+        self.hold = limit;
         self
     }
 
@@ -68,6 +79,7 @@ impl Caller {
             .set("caller", &self.from)
             .set("hold_ms", &self.hold.as_millis().to_string())
             .set("digit_ms", &after.as_millis().to_string())
+            .set("await_bye", if self.await_bye { "1" } else { "0" })
             .with_file("voice.wav", &voice)
             .with_file("digit.pcap", &shipped_pcaps().join(pcap_name))
             .limit(limit)

@@ -9,6 +9,7 @@ pub mod caller;
 pub mod capture;
 pub mod events;
 pub mod sipp;
+pub mod softphone;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -114,6 +115,19 @@ impl Config {
         self
     }
 
+    /// Sets a `[callbacks]` key.
+    pub fn callbacks(mut self, key: &str, value: impl Into<toml::Value>) -> Config {
+        let callbacks = self
+            .main
+            .entry("callbacks")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        callbacks
+            .as_table_mut()
+            .expect("[callbacks]")
+            .insert(key.into(), value.into());
+        self
+    }
+
     /// Sets a key of the `[[trunks]]` entry named `name`.
     pub fn trunk(mut self, name: &str, key: &str, value: impl Into<toml::Value>) -> Config {
         let trunks = self.main["trunks"].as_array_mut().expect("[[trunks]]");
@@ -206,9 +220,12 @@ impl Server {
     /// 127.0.0.1, and waits until it answers OPTIONS.
     pub fn start(mut cfg: Config, sip_ip: IpAddr) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
-        // Servers of parallel tests each get their own RTP ports, and the shipped prompts.
+        // Servers of parallel tests each get their own RTP ports, and the shipped prompts. The
+        // first range depends on the process, so that test runs of other checkouts on the
+        // same machine are less likely to use the same ports.
         static NEXT_RANGE: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-        let k = NEXT_RANGE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 40;
+        let offset = (std::process::id() % 40) as u16;
+        let k = (offset + NEXT_RANGE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) % 40;
         let first = 31_000 + k * 200;
         cfg.main["server"].as_table_mut().expect("[server]").insert(
             "rtp_ports".into(),
