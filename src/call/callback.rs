@@ -307,8 +307,20 @@ impl Calls {
                 self.records.callback_task(&record_id, task);
                 self.add_leg(&leg, key, Role::Agent(agent.to_string()));
                 if let Some(c) = self.calls.get_mut(&key) {
-                    c.offers.push((agent.to_string(), leg));
+                    c.offers.push((agent.to_string(), leg.clone()));
                 }
+                // The agent's phone rings as long as an offer of the task's queue would.
+                let ring = t
+                    .queue
+                    .as_ref()
+                    .and_then(|q| self.acd.config().queues.iter().find(|s| &s.name == q))
+                    .map(|s| s.ring_secs)
+                    .unwrap_or(15);
+                let tx = self.cmd.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_secs(ring.into())).await;
+                    let _ = tx.send(super::Cmd::CallbackRingTimeout { leg });
+                });
                 Ok(serde_json::json!({ "task": task, "call_id": record_id, "number": t.number }))
             }
             Ok(Err(e)) => {

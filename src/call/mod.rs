@@ -98,6 +98,10 @@ pub(crate) enum Cmd {
         task: Box<Result<crate::cases::model::CallbackTask, DeskError>>,
         reply: oneshot::Sender<Result<serde_json::Value, DeskError>>,
     },
+    /// A callback's agent leg has rung its time.
+    CallbackRingTimeout {
+        leg: String,
+    },
     /// The server is stopping: finish the call records.
     Close(oneshot::Sender<()>),
 }
@@ -490,6 +494,18 @@ impl Calls {
                     }
                     let id = c.record_id.clone();
                     self.records.callback_task(&id, task);
+                }
+            }
+            Cmd::CallbackRingTimeout { leg } => {
+                let ringing = self
+                    .legs
+                    .get(&leg)
+                    .and_then(|l| self.calls.get(&l.call))
+                    .is_some_and(|c| c.offers.iter().any(|o| o.1 == leg));
+                if ringing {
+                    // Not answered in the queue's ring time: the task goes back (its end is
+                    // an agent-no-answer attempt).
+                    self.hangup(&leg);
                 }
             }
             Cmd::Close(done) => {

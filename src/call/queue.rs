@@ -109,6 +109,8 @@ impl Calls {
         };
         let display = match &call.kind {
             Kind::Callback { number, .. } => format!("callback {number}"),
+            // A caller who kept their place: the agent will call them back.
+            Kind::Inbound if call.keeps_place.is_some() => format!("callback {caller}"),
             Kind::Inbound => caller.clone(),
         };
         let dial = Dial {

@@ -303,8 +303,7 @@ fn queue_callback_keeps_the_place_and_is_worked_when_an_agent_is_ready() {
     assert_citizen_invite(&run, caller);
     let invites = agent.invites(server.sip);
     assert_eq!(invites.len(), 1, "1001 rung for the callback");
-    // The citizen's number is shown (docs/call-path.md gives `callback <number>` only for a
-    // task taken by hand; this offer comes from the queue).
+    // The citizen's number is shown, as `callback <number>` (docs/call-path.md).
     let from = invites[0].header("From").unwrap_or_default();
     let display = from.split('<').next().unwrap_or("");
     assert!(display.contains(caller), "From of the agent's leg: {from}");
@@ -316,8 +315,7 @@ fn queue_callback_keeps_the_place_and_is_worked_when_an_agent_is_ready() {
 
 /// A missed-call task taken by 1001, whose softphone does not answer: the citizen is never
 /// dialled, the attempt is `agent-no-answer`, the task opens again, and 1001 leaves the
-/// "callback" state. (The agent's leg rings until the SIP layer gives up on an outbound call,
-/// docs/sip.md `no answer`.)
+/// "callback" state. (The agent's leg rings for the task queue's `ring_secs`.)
 #[test]
 fn callback_the_agent_does_not_answer() {
     let citizen_port = free_port(LOCAL);
