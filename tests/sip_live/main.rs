@@ -21,7 +21,8 @@
 //! through the trunk's `outbound_proxy` (a SIPp citizen), hold/resume and ring-all, with SIPp
 //! playing the softphones that must hang up, REFER or re-INVITE (`support::softphone`).
 //! `dialog::no_ack_makes_the_server_send_bye` waits the 32 s that RFC 3261
-//! gives an unacknowledged 200; with the tests in parallel the suite takes about three minutes.
+//! gives an unacknowledged 200; with the tests in parallel the suite takes several minutes
+//! (most of it the whole calls of `call_path` and `call_path2`).
 //!
 //! Digest algorithms: by default the server challenges with SHA-256 first, then MD5 (RFC 8760
 //! order); `[sip] digest_algorithms` chooses which and in what order. SIPp 3.6.1 reads only the
