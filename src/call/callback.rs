@@ -101,22 +101,19 @@ impl Calls {
                     max_attempts: self.cfg.config.callbacks.max_attempts as i32,
                     work_order_id: None,
                 };
-                let (tx, key) = (self.cmd.clone(), 0u64);
                 let id = call.record_id.clone();
                 self.records.then(move |store| {
                     Box::pin(async move {
                         match store.create_callback_task(&task, chrono::Utc::now()).await {
                             Ok(t) => {
+                                // The record is finished already: the id goes on it here.
                                 note_task_on_call(&store, task.call_id.as_deref(), t.id).await;
-                                let _ = tx.send(super::Cmd::CallbackTask { call: key, task: t.id });
                                 tracing::info!(call = %id, task = t.id, "missed-call callback task");
                             }
                             Err(e) => tracing::error!(error = %e, "missed-call task not created"),
                         }
                     })
                 });
-                // The record is finished already: the task id goes on it through the store.
-                let _ = key;
             }
             Disposition::Answered => {
                 self.records.then(move |store| {

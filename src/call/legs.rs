@@ -522,7 +522,7 @@ impl Calls {
                 let Some(call) = self.calls.get_mut(&key) else {
                     return;
                 };
-                let Some((token, purpose)) = call.playing.filter(|p| p.0 == play) else {
+                let Some((_, purpose)) = call.playing.filter(|p| p.0 == play) else {
                     return;
                 };
                 call.playing = None;
@@ -541,7 +541,6 @@ impl Calls {
                     Purpose::Hold => {}
                     Purpose::Goodbye => self.finish_call(key).await,
                 }
-                let _ = token;
             }
             MediaEventKind::RtpTimeout => {
                 tracing::warn!(call_id = %leg_id, "no RTP on a leg; hanging up");

@@ -408,7 +408,6 @@ impl Calls {
                 call.life.enter(Stage::Queue);
             }
             let (id, acd) = (call.record_id.clone(), call.acd);
-            let _ = ours;
             self.records
                 .step_with(&id, "no-answer", Some(agent), Some(cause));
             if let Some(acd) = acd {

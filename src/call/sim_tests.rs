@@ -412,8 +412,7 @@ impl Sim {
                 self.e.handle_timeout(self.now);
                 self.drain_acd(None);
             }
-            if let Some((t, key)) = flow_due.filter(|f| f.0 <= self.now) {
-                let _ = t;
+            if let Some((_, key)) = flow_due.filter(|f| f.0 <= self.now) {
                 if let Some(f) = self.calls.get_mut(&key).and_then(|c| c.flow.as_mut()) {
                     f.handle_timeout(self.now);
                 }
