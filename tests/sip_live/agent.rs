@@ -59,7 +59,7 @@ fn sipp_agent_registers_and_answers_the_call_the_server_dials() {
             .await
             .expect("SIP starts");
         let answer = scenarios().join("agent_answer.xml").display().to_string();
-        let media_port = free_port(AGENT_IP).to_string();
+        let media_port = crate::support::free_port_block(AGENT_IP, 4).to_string();
         let sipp = Sipp::new(&handle.local_addr().to_string(), "agent_register.xml")
             .local_ip(AGENT_IP)
             .port(sipp_port)

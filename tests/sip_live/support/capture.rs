@@ -5,16 +5,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::free_port;
-
 /// An even free port (SIPp's RTP; its RTCP would be the next one).
 pub fn even_free_port() -> u16 {
-    loop {
-        let p = free_port([127, 0, 0, 1].into());
-        if p.is_multiple_of(2) && p < 65000 {
-            return p;
-        }
-    }
+    // SIPp binds the port, the next (RTCP) and the video pair at +2/+3.
+    super::free_port_block([127, 0, 0, 1].into(), 4)
 }
 
 /// dumpcap writing UDP to `port` on loopback into a classic pcap file; stopped with SIGINT.

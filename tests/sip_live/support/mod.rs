@@ -460,8 +460,31 @@ pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Optio
 }
 
 /// A port free on `ip` for both UDP and TCP, never handed out twice by this process.
+/// Ports handed out by [`free_port`] and [`free_port_block`] in this process.
+static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+
+/// `n` consecutive free ports starting at a multiple of `n` (SIPp's media port: audio RTP and
+/// RTCP, and the video pair it binds at +2 even for audio-only scenarios), all reserved.
+pub fn free_port_block(ip: IpAddr, n: u16) -> u16 {
+    let free =
+        |p: u16| UdpSocket::bind((ip, p)).is_ok() && std::net::TcpListener::bind((ip, p)).is_ok();
+    for _ in 0..500 {
+        let first = free_port(ip);
+        if !first.is_multiple_of(n) || first > 65000 {
+            continue;
+        }
+        let rest = (first + 1..first + n).collect::<Vec<_>>();
+        let mut given = GIVEN.lock().unwrap();
+        let set = given.get_or_insert_with(HashSet::new);
+        if rest.iter().all(|p| !set.contains(p) && free(*p)) {
+            set.extend(rest);
+            return first;
+        }
+    }
+    panic!("no block of {n} free ports on {ip}");
+}
+
 pub fn free_port(ip: IpAddr) -> u16 {
-    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
     for _ in 0..100 {
         let udp = UdpSocket::bind((ip, 0)).expect("bind UDP");
         let port = udp.local_addr().unwrap().port();
