@@ -249,37 +249,17 @@ impl Calls {
         let record_id = super::record_id(key);
         self.calls.insert(
             key,
-            Call {
-                kind: Kind::Callback {
+            Call::new(
+                Kind::Callback {
                     task,
                     number: t.number.clone(),
                     agent: agent.to_string(),
                 },
-                record_id: record_id.clone(),
-                number: caller_id.clone(),
-                caller: t.number.clone(),
-                queue: t.queue.clone(),
-                caller_leg: None,
-                agent: None,
-                served_by: None,
-                offers: Vec::new(),
-                outside: None,
-                acd: None,
-                life: Default::default(),
-                flow: None,
-                survey: None,
-                language: self.cfg.language.clone(),
-                playing: None,
-                digits: String::new(),
-                recording: None,
-                recording_started: None,
-                keeps_place: None,
-                queued_at: None,
-                answered_at: None,
-                started: false,
-                citizen_dialled: false,
-                attempt_recorded: false,
-            },
+                record_id.clone(),
+                (caller_id.clone(), t.number.clone()),
+                t.queue.clone(),
+                self.cfg.language.clone(),
+            ),
         );
         let dial = Dial {
             target: DialTarget::User {
@@ -386,14 +366,7 @@ impl Calls {
         let Kind::Callback { number, .. } = c.kind.clone() else {
             return;
         };
-        let trunk = self
-            .cfg
-            .config
-            .trunks
-            .iter()
-            .find(|t| t.outbound_proxy.is_some())
-            .map(|t| t.name.clone());
-        let Some(trunk) = trunk else {
+        let Some(trunk) = self.out_trunk() else {
             tracing::error!("no trunk with an outbound_proxy: callbacks cannot be placed");
             if let Some(c) = self.calls.get_mut(&key) {
                 c.life

@@ -350,13 +350,7 @@ impl Calls {
                 .filter(|n| n.forward.is_none())
                 .map(|n| n.queue.clone())
         };
-        let trunk = self
-            .cfg
-            .config
-            .trunks
-            .iter()
-            .find(|t| t.outbound_proxy.is_some())
-            .map(|t| t.name.clone());
+        let trunk = self.out_trunk();
         if queue.is_none() && self.acd.config().agents.iter().any(|a| a.id == target) {
             return Err(DeskError::Invalid(format!(
                 "{target:?} is an agent; transfer to a queue (by name or number) or an outside number"

@@ -81,36 +81,15 @@ impl Calls {
             "inbound",
         );
         self.add_leg(&call_id, key, Role::Caller);
-        self.calls.insert(
-            key,
-            Call {
-                kind: Kind::Inbound,
-                record_id,
-                number,
-                caller,
-                queue,
-                caller_leg: Some(call_id),
-                agent: None,
-                served_by: None,
-                offers: Vec::new(),
-                outside: None,
-                acd: None,
-                life: Default::default(),
-                flow: None,
-                survey: None,
-                language: self.cfg.language.clone(),
-                playing: None,
-                digits: String::new(),
-                recording: None,
-                recording_started: None,
-                keeps_place: None,
-                queued_at: None,
-                answered_at: None,
-                started: false,
-                citizen_dialled: false,
-                attempt_recorded: false,
-            },
+        let mut call = Call::new(
+            Kind::Inbound,
+            record_id,
+            (number, caller),
+            queue,
+            self.cfg.language.clone(),
         );
+        call.caller_leg = Some(call_id);
+        self.calls.insert(key, call);
     }
 
     /// A new leg of call `key` (with its media, if that was negotiated already).

@@ -240,6 +240,45 @@ struct Call {
     attempt_recorded: bool,
 }
 
+impl Call {
+    /// A call of `kind` from `caller` to `number`, known by `record_id`, nothing done yet.
+    fn new(
+        kind: Kind,
+        record_id: String,
+        (number, caller): (String, String),
+        queue: Option<String>,
+        language: String,
+    ) -> Call {
+        Call {
+            kind,
+            record_id,
+            number,
+            caller,
+            queue,
+            caller_leg: None,
+            agent: None,
+            served_by: None,
+            offers: Vec::new(),
+            outside: None,
+            acd: None,
+            life: Default::default(),
+            flow: None,
+            survey: None,
+            language,
+            playing: None,
+            digits: String::new(),
+            recording: None,
+            recording_started: None,
+            keeps_place: None,
+            queued_at: None,
+            answered_at: None,
+            started: false,
+            citizen_dialled: false,
+            attempt_recorded: false,
+        }
+    }
+}
+
 /// The parts the call task works with.
 pub struct CallsDeps {
     pub sip: SipHandle,
@@ -513,6 +552,16 @@ impl Calls {
                 let _ = done.send(());
             }
         }
+    }
+
+    /// The trunk calls out go through (the first with an `outbound_proxy`).
+    fn out_trunk(&self) -> Option<String> {
+        self.cfg
+            .config
+            .trunks
+            .iter()
+            .find(|t| t.outbound_proxy.is_some())
+            .map(|t| t.name.clone())
     }
 
     /// A new call key.

@@ -89,19 +89,9 @@ impl Flow {
         opening: Opening,
         now: Instant,
     ) -> Flow {
-        let mut flow = Flow {
-            rules,
-            language: language.to_string(),
-            switched: false,
-            priority,
-            closed: opening == Opening::Closed,
-            notice_pending: false,
-            state: State::Done,
-            playing: None,
-            last_token: 0,
-            timer: None,
-            actions: VecDeque::new(),
-        };
+        let mut flow = Flow::idle(rules, language);
+        flow.priority = priority;
+        flow.closed = opening == Opening::Closed;
         match opening {
             Opening::Blacklisted => {
                 flow.state = State::Refusing(RejectReason::Blacklist);
@@ -130,6 +120,23 @@ impl Flow {
         flow
     }
 
+    /// A flow with nothing started yet.
+    fn idle(rules: NumberFlow, language: &str) -> Flow {
+        Flow {
+            rules,
+            language: language.to_string(),
+            switched: false,
+            priority: 0,
+            closed: false,
+            notice_pending: false,
+            state: State::Done,
+            playing: None,
+            last_token: 0,
+            timer: None,
+            actions: VecDeque::new(),
+        }
+    }
+
     /// A flow that is over before it starts (the dialled number has no flow).
     pub(super) fn refused(language: &str, reason: RejectReason) -> Flow {
         let rules = NumberFlow {
@@ -144,19 +151,7 @@ impl Flow {
             survey: false,
             queue_callback_key: None,
         };
-        let mut flow = Flow {
-            rules,
-            language: language.to_string(),
-            switched: false,
-            priority: 0,
-            closed: false,
-            notice_pending: false,
-            state: State::Done,
-            playing: None,
-            last_token: 0,
-            timer: None,
-            actions: VecDeque::new(),
-        };
+        let mut flow = Flow::idle(rules, language);
         flow.actions
             .push_back(FlowAction::Finish(FlowEnd::Rejected { reason }));
         flow
