@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::audio::{read_wav, write_pcm_tone};
-use super::{free_port, header, wait_for, Server};
+use super::{header, wait_for, Server};
 
 const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
@@ -62,7 +62,8 @@ impl Agent {
         regint: u32,
     ) -> Agent {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port(LOCAL);
+        // baresip listens on the port (UDP, TCP) and TLS on the next one.
+        let port = super::free_port_block(LOCAL, 2);
         let tone = dir.path().join("tone.wav");
         let secs = u32::try_from(life.as_secs()).unwrap_or(600).clamp(1, 600);
         write_pcm_tone(&tone, agent_tone(id), secs);
