@@ -371,33 +371,9 @@ impl Sim {
             }
             56..=63 => {
                 let agent = self.agent();
-                let input = match self.rng.gen_range(0..20) {
-                    0 => Input::AgentLogout { agent },
-                    1..=4 => Input::AgentLogin {
-                        agent,
-                        contact_registered: self.rng.gen_ratio(9, 10),
-                    },
-                    5 => Input::SetState {
-                        agent,
-                        state: Requested::NotReady("meeting".into()),
-                    },
-                    6 => Input::SetState {
-                        agent,
-                        state: Requested::Break,
-                    },
-                    7..=11 => Input::SetState {
-                        agent,
-                        state: Requested::Ready,
-                    },
-                    12..=13 => Input::EndWrapUp { agent },
-                    14 => Input::RegistrationChanged {
-                        agent,
-                        registered: false,
-                    },
-                    15..=17 => Input::RegistrationChanged {
-                        agent,
-                        registered: true,
-                    },
+                let roll = self.rng.gen_range(0..20);
+                let input = match roll {
+                    0..=17 => agent_change(&mut self.rng, agent, roll),
                     _ => Input::AgentAnswered {
                         call: CallId(self.rng.gen_range(1..=self.next_call + 1)),
                         agent,
@@ -410,6 +386,40 @@ impl Sim {
                 self.advance(Duration::from_millis(ms));
             }
         }
+    }
+}
+
+/// A random change of an agent's state for roll 0–17: log out, log in (mostly registered),
+/// not-ready, break, ready, end wrap-up, registration lost or back. Shared by the call path's
+/// simulation.
+pub(crate) fn agent_change(rng: &mut StdRng, agent: AgentId, roll: u32) -> Input {
+    match roll {
+        0 => Input::AgentLogout { agent },
+        1..=4 => Input::AgentLogin {
+            agent,
+            contact_registered: rng.gen_ratio(9, 10),
+        },
+        5 => Input::SetState {
+            agent,
+            state: Requested::NotReady("meeting".into()),
+        },
+        6 => Input::SetState {
+            agent,
+            state: Requested::Break,
+        },
+        7..=11 => Input::SetState {
+            agent,
+            state: Requested::Ready,
+        },
+        12..=13 => Input::EndWrapUp { agent },
+        14 => Input::RegistrationChanged {
+            agent,
+            registered: false,
+        },
+        _ => Input::RegistrationChanged {
+            agent,
+            registered: true,
+        },
     }
 }
 

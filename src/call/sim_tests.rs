@@ -19,10 +19,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::outcome::{AbandonAt, Disposition, Lifecycle, RejectReason, Stage};
-use crate::acd::sim_tests::{sim_config, Shadow, AGENTS, QUEUES};
-use crate::acd::{
-    AbandonStage, Action, AgentId, CallId, Engine, Input, Outcome, OverflowTarget, Requested,
-};
+use crate::acd::sim_tests::{agent_change, sim_config, Shadow, AGENTS, QUEUES};
+use crate::acd::{AbandonStage, Action, AgentId, CallId, Engine, Input, Outcome, OverflowTarget};
 use crate::ivr::{Flow, FlowAction, FlowEnd, FlowEvent, FlowRules, OrderStatusInfo};
 
 const CALLS: u64 = 100_500;
@@ -496,34 +494,8 @@ impl Sim {
             }
             63..=70 => {
                 let agent = self.agents[self.rng.gen_range(0..self.agents.len())].clone();
-                let input = match self.rng.gen_range(0..16) {
-                    0 => Input::AgentLogout { agent },
-                    1..=4 => Input::AgentLogin {
-                        agent,
-                        contact_registered: self.rng.gen_ratio(9, 10),
-                    },
-                    5 => Input::SetState {
-                        agent,
-                        state: Requested::NotReady("meeting".into()),
-                    },
-                    6 => Input::SetState {
-                        agent,
-                        state: Requested::Break,
-                    },
-                    7..=10 => Input::SetState {
-                        agent,
-                        state: Requested::Ready,
-                    },
-                    11..=12 => Input::EndWrapUp { agent },
-                    13 => Input::RegistrationChanged {
-                        agent,
-                        registered: false,
-                    },
-                    _ => Input::RegistrationChanged {
-                        agent,
-                        registered: true,
-                    },
-                };
+                let roll = self.rng.gen_range(0..18);
+                let input = agent_change(&mut self.rng, agent, roll);
                 self.feed(input);
             }
             _ => {
