@@ -2,6 +2,7 @@
 //! trail, refused transitions, numbers, deadlines across a weekend and a holiday, concurrency,
 //! call records, listing and validation.
 
+mod audit;
 mod calls;
 #[path = "../common/mod.rs"]
 mod common;
@@ -16,6 +17,7 @@ use hotline::cases::store::{CallQuery, OrderKey};
 use hotline::cases::{Actor, CallRecord, Command, NewWorkOrder, OrderQuery, Status, StoreError};
 use hotline::config::Role;
 
+use audit::*;
 use calls::*;
 use integrity::*;
 use lifecycle::*;
@@ -46,6 +48,7 @@ both_backends!(
     concurrent_takes_one_winner,
     missed_call_tasks_cancelled_by_an_answered_call,
     survey_on_call_and_order,
+    audit_log_append_only_and_filtered,
 );
 
 pub(crate) fn actor(role: Role) -> Actor {

@@ -3,6 +3,7 @@
 //! against whichever pool is configured. SQLite has one writer connection (writes queue in the
 //! process instead of failing with SQLITE_BUSY) and a pool of readers (WAL mode).
 
+mod audit;
 mod callbacks;
 mod calls;
 mod create;
@@ -26,6 +27,7 @@ use super::deadline::DeadlinePolicy;
 use super::lifecycle::TransitionError;
 use super::model::Category;
 
+pub use audit::{AuditEntry, AuditQuery};
 pub use callbacks::{CallbackQuery, NewCallbackAttempt};
 pub use calls::CallQuery;
 pub use from_call::{OrderFromCall, RecordingRef};
