@@ -11,6 +11,7 @@ mod from_call;
 mod orders;
 mod query;
 mod reference;
+mod reports;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,6 +34,7 @@ pub use callbacks::{CallbackQuery, NewCallbackAttempt};
 pub use calls::{CallQuery, CallWithoutOrder};
 pub use from_call::{OrderFromCall, RecordingRef};
 pub use orders::OrderKey;
+pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
 
 /// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`), and
 /// times it into the store's query histogram ([`Store::query_seconds`]; an early return by `?`
