@@ -11,7 +11,9 @@ mod openapi;
 mod orders;
 pub mod range;
 mod reference;
+pub mod session;
 mod sip;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -34,6 +36,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub users: Arc<Users>,
+    /// Web sessions (`POST /api/v1/session`).
+    pub sessions: Arc<session::Sessions>,
     /// The SIP endpoint, when one runs in this process.
     pub sip: Option<crate::sip::server::SipHandle>,
     /// The call layer, when SIP runs in this process.
@@ -51,6 +55,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             users: Arc::new(users),
+            sessions: Arc::new(session::Sessions::default()),
             sip: None,
             calls: None,
         }
@@ -73,6 +78,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/openapi.json", get(openapi::openapi))
+        .route("/session", post(session::login).delete(session::logout))
         .route("/work-orders", post(orders::create).get(orders::list))
         .route("/work-orders/{key}", get(orders::get))
         .route("/work-orders/{key}/transitions", post(orders::transition))
@@ -107,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         );
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(web::routes())
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
