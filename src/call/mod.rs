@@ -11,6 +11,7 @@
 //! * `desk.rs` — the agent desk: commands from the API and the event stream ([`DeskEvent`]).
 //! * `callback.rs` — voicemail and callback orders, missed-call tasks, outbound callbacks.
 //! * `records.rs` — call records (CDR) and their steps, written in order by one writer.
+//! * `wrap_up.rs` — each wrap-up's length written onto the call it followed.
 //! * [`outcome`] — the pure rule that gives every call exactly one disposition.
 
 mod callback;
@@ -21,6 +22,7 @@ pub mod media;
 pub mod outcome;
 mod queue;
 mod records;
+mod wrap_up;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -320,6 +322,8 @@ struct Calls {
     due: HashMap<u64, Instant>,
     next: u64,
     records: records::CallRecords,
+    /// Wrap-up per call (a lock only so the desk's `&self` paths can feed it).
+    wrap_ups: std::sync::Mutex<wrap_up::WrapUps>,
     desk: broadcast::Sender<DeskEvent>,
     cmd: mpsc::UnboundedSender<Cmd>,
 }
@@ -354,6 +358,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         prompts,
         recorder,
         records: records::CallRecords::new(store.clone()),
+        wrap_ups: Default::default(),
         store,
         acd,
         rules,
