@@ -11,6 +11,7 @@ mod openapi;
 mod orders;
 pub mod range;
 mod reference;
+mod reports;
 pub mod session;
 mod sip;
 pub mod web;
@@ -102,6 +103,18 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}/end-wrap-up", post(desk::end_wrap_up))
         .route("/agents/{id}/transfer", post(desk::transfer))
         .route("/callbacks/{id}/take", post(desk::take_callback))
+        .route("/reports/kpi", get(reports::kpi))
+        .route("/reports/month", get(reports::month))
+        .route("/reports/today", get(reports::today))
+        .route("/agents/{id}/day", get(reports::agent_day))
+        .route(
+            "/work-orders/{key}/marks",
+            post(reports::add_mark).get(reports::marks),
+        )
+        .route(
+            "/work-orders/{key}/marks/{id}/withdraw",
+            post(reports::withdraw_mark),
+        )
         .route("/live", get(desk::live))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
