@@ -356,10 +356,12 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         );
     }
     let store = open_store(&c).await?;
-    let credentials = store
+    let mut credentials = store
         .sip_credentials(&c.sip.realm)
         .await
         .context("loading softphone credentials")?;
+    // Supervisors' softphones register too (they are called to listen in), but are no agents.
+    credentials.extend(c.user_softphones());
     let sip_cfg = hotline::sip::endpoint::EndpointConfig::new(
         c.sip.clone(),
         c.server.sip_addr,

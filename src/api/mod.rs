@@ -46,6 +46,7 @@ impl AppState {
         // Only hashes stay in memory: no clear-text token in the configuration kept around.
         for u in &mut config.users {
             u.token = None;
+            u.sip_password = None;
         }
         AppState {
             store,
