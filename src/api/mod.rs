@@ -12,6 +12,7 @@ mod orders;
 pub mod range;
 mod reference;
 mod sip;
+pub mod supervisor;
 
 use std::sync::Arc;
 
@@ -98,6 +99,12 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}/transfer", post(desk::transfer))
         .route("/callbacks/{id}/take", post(desk::take_callback))
         .route("/live", get(desk::live))
+        .route(
+            "/calls/{id}/monitor",
+            post(supervisor::monitor).delete(supervisor::stop_monitor),
+        )
+        .route("/calls/{id}/hangup", post(supervisor::hangup))
+        .route("/audit", get(supervisor::audit_log))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
