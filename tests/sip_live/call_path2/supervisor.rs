@@ -4,7 +4,7 @@
 //! hears it, the caller does not), barge (the caller hears it too); `DELETE` hangs its leg up and
 //! leaves caller and agent talking; the force hang-up ends the call and the record says who;
 //! the audit trail has every action. A second call ends while monitored: the supervisor's leg is
-//! hung up with it. Queue 12319 (≈ 8 s of greeting) keeps each test well under a minute.
+//! hung up with it. A third is transferred while barged into: monitoring stops first. Queue 12319 (≈ 8 s of greeting) keeps each test well under a minute.
 
 use std::time::Duration;
 
@@ -312,5 +312,76 @@ fn the_call_ending_hangs_up_the_supervisor() {
             Some("not-ready (coaching)")
         ),
         "{audit}"
+    );
+}
+
+/// The agent transfers a call a supervisor barges into: monitoring stops first (the
+/// supervisor's leg gets its BYE, the step says why), and the caller talks with the next agent
+/// without the supervisor in the mix.
+#[test]
+fn a_transfer_stops_the_barge_first() {
+    let server = start(config());
+    let greeting = before_queue("12319");
+    let _first = ready_agent(&server, "2001", Answer::Auto, LIFE);
+    let sup = Agent::start(&server, "8001", Answer::Auto, LIFE);
+    wait_registered(&server, "8001", Duration::from_secs(10));
+    let caller = "13800000203";
+    let call = Caller::new("12319", caller)
+        .hold(greeting + Duration::from_secs(16))
+        .dial(&server);
+    wait_state(
+        &server,
+        "2001",
+        "on-call",
+        greeting + Duration::from_secs(8),
+    );
+    let id = live_call(&server, caller)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, reply) = monitor(&server, &id, json!({"mode": "barge"}));
+    assert_eq!(code, 202, "{reply}");
+    wait_monitor(&server, caller, Some("connected"));
+    std::thread::sleep(Duration::from_secs(2));
+    let second = ready_agent(&server, "2002", Answer::Auto, LIFE);
+    let (code, body) = server.api_as(
+        "demo-admin",
+        "POST",
+        "/api/v1/agents/2001/transfer",
+        Some(&json!({"target": "12319"})),
+    );
+    assert!(code == 200 || code == 204, "transfer: {code} {body}");
+    wait_for(Duration::from_secs(5), "BYE to the supervisor", || {
+        (sup.requests(server.sip, "BYE").len() == 1).then_some(())
+    });
+    wait_state(&server, "2002", "on-call", Duration::from_secs(8));
+    let live = live_call(&server, caller);
+    assert!(live["monitor"].is_null(), "{live}");
+    let called = call.wait();
+    called.assert_success();
+    // The caller heard the supervisor while barging, then 2002 without the supervisor.
+    assert!(tone_seconds(&called.heard, SUPERVISOR_HZ) >= 1.0);
+    let tail = &called.heard[called.heard.len().saturating_sub(16000)..];
+    let (next, sup_after) = (
+        tone_seconds(tail, second.tone()),
+        tone_seconds(tail, SUPERVISOR_HZ),
+    );
+    assert!(
+        next >= 1.5 && sup_after == 0.0,
+        "the last 2 s: agent 2002 {next} s, supervisor {sup_after} s"
+    );
+    let rec = &ended_records(&server, caller, 1)[0];
+    let rec = record(&server, rec["id"].as_str().unwrap());
+    let stop = rec["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "monitor-stop")
+        .unwrap_or_else(|| panic!("no monitor-stop in {rec}"));
+    assert!(
+        stop["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("transferred")),
+        "{stop}"
     );
 }
