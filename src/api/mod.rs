@@ -14,6 +14,7 @@ mod reference;
 mod reports;
 pub mod session;
 mod sip;
+pub mod supervisor;
 pub mod web;
 
 use std::sync::Arc;
@@ -51,6 +52,7 @@ impl AppState {
         // Only hashes stay in memory: no clear-text token in the configuration kept around.
         for u in &mut config.users {
             u.token = None;
+            u.sip_password = None;
         }
         AppState {
             store,
@@ -116,6 +118,12 @@ pub fn router(state: AppState) -> Router {
             post(reports::withdraw_mark),
         )
         .route("/live", get(desk::live))
+        .route(
+            "/calls/{id}/monitor",
+            post(supervisor::monitor).delete(supervisor::stop_monitor),
+        )
+        .route("/calls/{id}/hangup", post(supervisor::hangup))
+        .route("/audit", get(supervisor::audit_log))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
