@@ -7,11 +7,13 @@ pub mod calls;
 pub mod desk;
 pub mod error;
 pub mod extract;
+mod metrics;
 mod openapi;
 mod orders;
 pub mod range;
 mod reference;
 mod sip;
+pub mod wallboard;
 
 use std::sync::Arc;
 
@@ -38,6 +40,8 @@ pub struct AppState {
     pub sip: Option<crate::sip::server::SipHandle>,
     /// The call layer, when SIP runs in this process.
     pub calls: Option<crate::call::CallsHandle>,
+    /// The wallboard's cache of store-derived figures.
+    pub wallboard: Arc<wallboard::WallboardCache>,
 }
 
 impl AppState {
@@ -53,6 +57,7 @@ impl AppState {
             users: Arc::new(users),
             sip: None,
             calls: None,
+            wallboard: wallboard::cache(),
         }
     }
 
@@ -97,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}/transfer", post(desk::transfer))
         .route("/callbacks/{id}/take", post(desk::take_callback))
         .route("/live", get(desk::live))
+        .route("/wallboard", get(wallboard::wallboard))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
@@ -107,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         );
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
