@@ -7,12 +7,14 @@ pub mod calls;
 pub mod desk;
 pub mod error;
 pub mod extract;
+mod metrics;
 mod openapi;
 mod orders;
 pub mod range;
 mod reference;
 pub mod session;
 mod sip;
+pub mod wallboard;
 pub mod web;
 
 use std::sync::Arc;
@@ -42,6 +44,8 @@ pub struct AppState {
     pub sip: Option<crate::sip::server::SipHandle>,
     /// The call layer, when SIP runs in this process.
     pub calls: Option<crate::call::CallsHandle>,
+    /// The wallboard's cache of store-derived figures.
+    pub wallboard: Arc<wallboard::WallboardCache>,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             sessions: Arc::new(session::Sessions::default()),
             sip: None,
             calls: None,
+            wallboard: wallboard::cache(),
         }
     }
 
@@ -103,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}/transfer", post(desk::transfer))
         .route("/callbacks/{id}/take", post(desk::take_callback))
         .route("/live", get(desk::live))
+        .route("/wallboard", get(wallboard::wallboard))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
@@ -113,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         );
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics))
         .merge(web::routes())
         .nest("/api/v1", v1)
         .fallback(not_found)

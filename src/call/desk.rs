@@ -231,19 +231,26 @@ impl Calls {
                 known(self, &agent)?;
                 self.agent_json(&agent, now)
             }
-            DeskCommand::Snapshot => serde_json::to_value(Snapshot {
-                queues: self.acd.queue_snapshots(now),
-                agents: self.acd.agent_snapshots(now),
-                calls_in_progress: self.calls.len(),
-            })
-            .map_err(|e| DeskError::Invalid(e.to_string())),
+            DeskCommand::Snapshot => {
+                serde_json::to_value(self.snapshot()).map_err(|e| DeskError::Invalid(e.to_string()))
+            }
+        }
+    }
+
+    /// Queues, agents and calls now.
+    pub(super) fn snapshot(&self) -> Snapshot {
+        let now = Instant::now();
+        Snapshot {
+            queues: self.acd.queue_snapshots(now),
+            agents: self.acd.agent_snapshots(now, chrono::Utc::now()),
+            calls_in_progress: self.calls.len(),
         }
     }
 
     fn agent_json(&self, agent: &str, now: Instant) -> Result<serde_json::Value, DeskError> {
         let a = self
             .acd
-            .agent_snapshots(now)
+            .agent_snapshots(now, chrono::Utc::now())
             .into_iter()
             .find(|a| a.id == agent)
             .ok_or_else(|| DeskError::UnknownAgent(agent.to_string()))?;

@@ -35,6 +35,15 @@ pub struct CallQuery {
     pub offset: Option<i64>,
 }
 
+/// An answered call that ended without a work order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct CallWithoutOrder {
+    pub id: String,
+    pub agent_id: Option<String>,
+    pub from_number: String,
+    pub ended_at: DateTime<Utc>,
+}
+
 /// `Invalid` for `field` unless `v` is one of `list`.
 pub(super) fn one_of(field: &str, v: Option<&str>, list: &[&str]) -> Result<(), StoreError> {
     match v {
@@ -173,6 +182,26 @@ impl Store {
             (limit, offset),
         )
         .await
+    }
+
+    /// Answered calls offered since `since` that ended without a work order (`needs_order`),
+    /// oldest end first, at most `limit`: the wallboard's "calls without an order".
+    pub async fn calls_without_order(
+        &self,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<CallWithoutOrder>, StoreError> {
+        Ok(with_db!(self, read, |pool| {
+            sqlx::query_as::<_, CallWithoutOrder>(
+                "SELECT id, agent_id, from_number, ended_at FROM calls \
+                 WHERE offered_at >= $1 AND needs_order = TRUE AND ended_at IS NOT NULL \
+                 ORDER BY ended_at, id LIMIT $2",
+            )
+            .bind(since)
+            .bind(limit.clamp(0, 1000))
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// Appends a step to a call's trail; returns its id. The call need not be written yet (the

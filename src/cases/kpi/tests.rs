@@ -1,0 +1,1 @@
+//! Tests of the KPI computation (filled in below).
