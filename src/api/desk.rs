@@ -20,7 +20,7 @@ use crate::acd::Requested;
 use crate::call::{CallsHandle, DeskCommand, DeskError};
 use crate::config::Role;
 
-fn calls(st: &AppState) -> Result<&CallsHandle, ApiError> {
+pub(super) fn calls(st: &AppState) -> Result<&CallsHandle, ApiError> {
     st.calls.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -30,13 +30,18 @@ fn calls(st: &AppState) -> Result<&CallsHandle, ApiError> {
     })
 }
 
-fn desk_error(e: DeskError) -> ApiError {
+pub(super) fn desk_error(e: DeskError) -> ApiError {
     match e {
         DeskError::UnknownAgent(_) | DeskError::NotFound(_) => {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
         }
         DeskError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
         DeskError::Invalid(_) => ApiError::bad_field("target", e.to_string()),
+        DeskError::Unreachable(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unreachable",
+            e.to_string(),
+        ),
         DeskError::Unavailable => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

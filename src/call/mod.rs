@@ -19,6 +19,7 @@ mod desk;
 mod flow;
 mod legs;
 pub mod media;
+pub mod monitor;
 pub mod outcome;
 mod queue;
 pub mod rate;
@@ -39,7 +40,10 @@ use crate::media::prompt::PromptLibrary;
 use crate::media::recorder::{Recorder, RecorderEvent};
 use crate::sip::endpoint::Event as SipEvent;
 use crate::sip::server::SipHandle;
-pub use desk::{AgentView, DeskCommand, DeskError, DeskEvent, OrderBrief, QueueView, Snapshot};
+pub use desk::{
+    AgentView, CallView, DeskCommand, DeskError, DeskEvent, MonitorView, OrderBrief, QueueView,
+    Snapshot,
+};
 pub use media::{CallMedia, LegEvent};
 use outcome::Lifecycle;
 
@@ -186,6 +190,8 @@ enum Role {
     /// Someone outside called through a trunk: a forward or transfer target, or the citizen
     /// of a callback.
     Outside,
+    /// A supervisor's softphone listening, whispering or barging in ([`monitor`]).
+    Supervisor,
 }
 
 /// One SIP leg.
@@ -264,6 +270,11 @@ struct Call {
     /// When the caller joined the queue, and when an agent answered.
     queued_at: Option<Instant>,
     answered_at: Option<Instant>,
+    /// The same moments on the wall clock, for the live picture.
+    offered_wall: chrono::DateTime<chrono::Utc>,
+    answered_wall: Option<chrono::DateTime<chrono::Utc>>,
+    /// A supervisor listening, whispering or barging in ([`monitor`]).
+    monitor: Option<monitor::Monitor>,
     /// Media started on the caller's leg (greeting or bridge).
     started: bool,
     /// A callback: the citizen was dialled, and the attempt is on the task already.
@@ -303,6 +314,9 @@ impl Call {
             keeps_place: None,
             queued_at: None,
             answered_at: None,
+            offered_wall: chrono::Utc::now(),
+            answered_wall: None,
+            monitor: None,
             started: false,
             citizen_dialled: false,
             attempt_recorded: false,

@@ -36,6 +36,8 @@ pub const DEFAULT_SERVICE_LEVEL_SECS: u32 = 15;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CallFact {
     pub id: String,
+    /// A callback to a citizen (or any call we placed): never counted.
+    pub outbound: bool,
     pub queue: Option<String>,
     pub agent_id: Option<String>,
     pub offered_at: DateTime<Utc>,
@@ -451,7 +453,10 @@ pub fn compute(p: &Params, calls: &[CallFact], orders: &[OrderFact]) -> Report {
         .collect();
     let mut total = Tally::default();
     for c in calls {
-        if !p.in_range(c.offered_at) || !p.wanted(c.queue.as_deref(), c.agent_id.as_deref()) {
+        if c.outbound
+            || !p.in_range(c.offered_at)
+            || !p.wanted(c.queue.as_deref(), c.agent_id.as_deref())
+        {
             continue;
         }
         let sl = p.sl_ms(c.queue.as_deref());

@@ -179,6 +179,7 @@ impl Store {
         let calls = calls
             .into_iter()
             .map(|r| CallFact {
+                outbound: false,
                 called_back: r.task_status.as_deref() == Some("done"),
                 id: r.id,
                 queue: r.queue,
