@@ -61,6 +61,7 @@ pub struct Config {
     pub deadlines: DeadlineConfig,
     pub callers: CallersConfig,
     pub callbacks: CallbacksConfig,
+    pub wallboard: WallboardConfig,
     /// Which file each top-level section came from (for messages).
     pub sources: BTreeMap<String, PathBuf>,
 }
@@ -618,6 +619,60 @@ impl CallbacksConfig {
     /// The pause between an unanswered attempt and the next.
     pub fn retry_interval(&self) -> chrono::Duration {
         chrono::Duration::minutes(i64::from(self.retry_minutes))
+    }
+}
+
+/// The wallboard's alert thresholds (docs/wallboard.md). Every key has a default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WallboardConfig {
+    /// A caller waiting longer than this is a warning (GB/T 33358: answer within 15 s).
+    pub long_wait_secs: u32,
+    /// … and longer than this a critical alert.
+    pub long_wait_critical_secs: u32,
+    /// Today's service level below this is a warning (0–1; the assessment's 80 %).
+    pub service_level_target: f64,
+    /// … and below this a critical alert.
+    pub service_level_critical: f64,
+    /// The service-level alert waits until a queue has been offered this many calls today.
+    pub service_level_min_offered: u32,
+    /// Seconds in a state before an agent counts as stuck there, per state (not-ready, break,
+    /// ringing, on-call, wrap-up); twice as long is critical. A state left out is never stuck.
+    pub agent_stuck_secs: BTreeMap<String, u32>,
+    /// An answered call still without an order this long after it ended is a warning…
+    pub no_order_secs: u32,
+    /// … and this long a critical alert.
+    pub no_order_critical_secs: u32,
+    /// How long the store-derived figures (today's numbers, calls without an order) are reused,
+    /// in milliseconds, so that many wallboards do not each query the store.
+    pub cache_ms: u32,
+}
+
+/// States an agent can be stuck in (`wallboard.agent_stuck_secs` keys).
+pub const STUCK_STATES: &[&str] = &["not-ready", "break", "ringing", "on-call", "wrap-up"];
+
+impl Default for WallboardConfig {
+    fn default() -> Self {
+        WallboardConfig {
+            long_wait_secs: 15,
+            long_wait_critical_secs: 60,
+            service_level_target: 0.8,
+            service_level_critical: 0.6,
+            service_level_min_offered: 10,
+            agent_stuck_secs: [
+                ("not-ready", 900),
+                ("break", 1200),
+                ("ringing", 60),
+                ("on-call", 1200),
+                ("wrap-up", 180),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            no_order_secs: 300,
+            no_order_critical_secs: 1800,
+            cache_ms: 2000,
+        }
     }
 }
 

@@ -217,7 +217,7 @@ impl<S: AcdStore> Engine<S> {
         }
         rec.idle_since = now;
         rec.misses = 0;
-        self.set_status(agent, &mut rec, AgentStatus::Ready, None);
+        self.set_status(agent, &mut rec, AgentStatus::Ready, None, now);
         self.store.put_agent(agent, rec);
         Ok(())
     }
@@ -235,7 +235,7 @@ impl<S: AcdStore> Engine<S> {
             _ => {}
         }
         let mut rec = self.known_agent(agent, now)?;
-        self.log_out(agent, &mut rec);
+        self.log_out(agent, &mut rec, now);
         Ok(())
     }
 
@@ -281,7 +281,7 @@ impl<S: AcdStore> Engine<S> {
         if registered && auto && !rec.logged_in() {
             rec.idle_since = now;
             rec.misses = 0;
-            self.set_status(agent, &mut rec, AgentStatus::Ready, None);
+            self.set_status(agent, &mut rec, AgentStatus::Ready, None, now);
         }
         self.store.put_agent(agent, rec);
         Ok(())
@@ -390,7 +390,7 @@ impl<S: AcdStore> Engine<S> {
         let mut arec = self.known_agent(agent, now)?;
         arec.misses = 0;
         arec.answered += 1;
-        self.set_status(agent, &mut arec, AgentStatus::OnCall, None);
+        self.set_status(agent, &mut arec, AgentStatus::OnCall, None, now);
         self.store.put_agent(agent, arec);
         self.actions.push_back(Action::Connected {
             call,
@@ -503,12 +503,13 @@ impl<S: AcdStore> Engine<S> {
                     &mut rec,
                     AgentStatus::NotReady,
                     Some(NO_ANSWER_REASON.into()),
+                    now,
                 );
                 self.store.put_agent(agent, rec);
                 return;
             }
         }
-        self.set_status(agent, &mut rec, AgentStatus::Ready, None);
+        self.set_status(agent, &mut rec, AgentStatus::Ready, None, now);
         self.store.put_agent(agent, rec);
     }
 
@@ -586,14 +587,14 @@ impl<S: AcdStore> Engine<S> {
         arec.talk += talk;
         arec.call = None;
         if arec.logout_pending {
-            self.log_out(&agent, &mut arec);
+            self.log_out(&agent, &mut arec, now);
             return;
         }
         if wrap > 0 {
             let until = now + secs(wrap);
             arec.wrap_until = Some(until);
             self.timers.insert((until, Timer::WrapUp(agent.clone())));
-            self.set_status(&agent, &mut arec, AgentStatus::WrapUp, None);
+            self.set_status(&agent, &mut arec, AgentStatus::WrapUp, None, now);
         } else {
             self.finish_wrap_up(&agent, &mut arec, now);
         }
@@ -619,24 +620,24 @@ impl<S: AcdStore> Engine<S> {
                 rec.misses = 0;
                 if rec.status != AgentStatus::Ready {
                     rec.idle_since = now;
-                    self.set_status(agent, rec, AgentStatus::Ready, None);
+                    self.set_status(agent, rec, AgentStatus::Ready, None, now);
                 }
             }
             Requested::NotReady(reason) => {
-                self.set_status(agent, rec, AgentStatus::NotReady, Some(reason))
+                self.set_status(agent, rec, AgentStatus::NotReady, Some(reason), now)
             }
-            Requested::Break => self.set_status(agent, rec, AgentStatus::Break, None),
+            Requested::Break => self.set_status(agent, rec, AgentStatus::Break, None, now),
         }
     }
 
     /// Logs the agent out (stores the record) and overflows the callers of queues left
     /// without any agent logged in.
-    pub(super) fn log_out(&mut self, agent: &str, rec: &mut AgentRecord) {
+    pub(super) fn log_out(&mut self, agent: &str, rec: &mut AgentRecord, now: Instant) {
         rec.wrap_until = None;
         rec.pending = None;
         rec.logout_pending = false;
         rec.call = None;
-        self.set_status(agent, rec, AgentStatus::LoggedOut, None);
+        self.set_status(agent, rec, AgentStatus::LoggedOut, None, now);
         self.store.put_agent(agent, rec.clone());
         let ai = self.agent_index[agent];
         for qi in 0..self.cfg.queues.len() {
@@ -652,13 +653,19 @@ impl<S: AcdStore> Engine<S> {
         }
     }
 
+    /// Sets the agent's state; the time in state restarts when the state or its reason
+    /// changes.
     pub(super) fn set_status(
         &mut self,
         agent: &str,
         rec: &mut AgentRecord,
         status: AgentStatus,
         reason: Option<String>,
+        now: Instant,
     ) {
+        if rec.status != status || rec.reason != reason {
+            rec.since = now;
+        }
         rec.status = status;
         rec.reason = reason.clone();
         self.actions.push_back(Action::AgentState {

@@ -10,7 +10,8 @@
 //! * [`Engine`] — the API and the rules for each input (`engine.rs`).
 //! * routing — timers and offering waiting calls to eligible agents (`routing.rs`).
 //! * [`Strategy`] — picking among eligible agents (`strategy.rs`).
-//! * snapshots of queues and agents for supervisors (`view.rs`).
+//! * snapshots of queues and agents for supervisors (`view.rs`), and the wallboard's
+//!   [`alerts`] computed from them (`alerts.rs`).
 //! * [`AcdStore`] — the narrow state interface (agents, calls, queues, queue statistics) the
 //!   engine works through, with the in-memory [`MemoryStore`] (`state.rs`). A later cluster mode
 //!   can put the same records in Redis; timers are a node-local schedule derived from them.
@@ -45,6 +46,7 @@
 //!   fails), or arriving at / waiting in a queue with no agent logged in, is overflowed to the
 //!   queue's `overflow` target (default voicemail).
 
+pub mod alerts;
 mod engine;
 mod routing;
 mod state;

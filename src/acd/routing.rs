@@ -177,7 +177,7 @@ impl<S: AcdStore> Engine<S> {
                 .agent(agent)
                 .unwrap_or_else(|| AgentRecord::logged_out(now));
             arec.call = Some(call);
-            self.set_status(agent, &mut arec, AgentStatus::Ringing, None);
+            self.set_status(agent, &mut arec, AgentStatus::Ringing, None, now);
             self.store.put_agent(agent, arec);
             self.actions.push_back(Action::Offer {
                 call,

@@ -19,6 +19,8 @@ pub struct AgentRecord {
     pub reason: Option<String>,
     /// Whether the softphone is registered; an unregistered agent is never offered a call.
     pub registered: bool,
+    /// Since when the agent has been in its state (and reason).
+    pub since: Instant,
     /// Since when the agent has been idle (for longest-idle).
     pub idle_since: Instant,
     /// Calls answered since the engine started (for fewest-calls).
@@ -44,6 +46,7 @@ impl AgentRecord {
             status: AgentStatus::LoggedOut,
             reason: None,
             registered: false,
+            since: now,
             idle_since: now,
             answered: 0,
             talk: Duration::ZERO,

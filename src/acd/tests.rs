@@ -606,3 +606,93 @@ fn an_agent_in_two_queues_takes_the_higher_priority_then_older_call() {
     h.ok(Input::EndWrapUp { agent: "a".into() });
     assert_eq!(h.offers(), one("a", 1));
 }
+
+#[test]
+fn time_in_state_restarts_with_each_state_and_reason() {
+    let mut h = H::new(cfg(Strategy::LongestIdle, &["a", "b"]));
+    let wall0 = chrono::DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let t0 = h.t;
+    let at = |h: &H, secs: u64| {
+        let now = t0 + Duration::from_secs(secs);
+        let wall = wall0 + chrono::Duration::seconds(secs as i64);
+        let a = h.e.agent_snapshots(now, wall);
+        (a[0].since, a[0].state_secs, a[0].state)
+    };
+    // Never seen: no time in state.
+    assert_eq!(at(&h, 0), (None, None, "logged-out"));
+    h.advance(10);
+    h.login("a");
+    let ready_at = wall0 + chrono::Duration::seconds(10);
+    assert_eq!(at(&h, 70), (Some(ready_at), Some(60), "ready"));
+    // Not-ready, then another reason: a new state each time.
+    h.advance(90);
+    h.ok(Input::SetState {
+        agent: "a".into(),
+        state: Requested::NotReady("meeting".into()),
+    });
+    assert_eq!(
+        at(&h, 130),
+        (
+            Some(wall0 + chrono::Duration::seconds(100)),
+            Some(30),
+            "not-ready"
+        )
+    );
+    h.advance(20);
+    h.ok(Input::SetState {
+        agent: "a".into(),
+        state: Requested::NotReady("training".into()),
+    });
+    assert_eq!(at(&h, 120).1, Some(0));
+    // The same state again does not restart the clock.
+    h.advance(5);
+    h.ok(Input::SetState {
+        agent: "a".into(),
+        state: Requested::NotReady("training".into()),
+    });
+    assert_eq!(
+        at(&h, 125),
+        (
+            Some(wall0 + chrono::Duration::seconds(120)),
+            Some(5),
+            "not-ready"
+        )
+    );
+    // Ready → ringing → on-call → wrap-up (10 s) → ready: each stamps its start.
+    h.ok(Input::SetState {
+        agent: "a".into(),
+        state: Requested::Ready,
+    });
+    h.actions();
+    h.call(1, 0);
+    assert_eq!(one("a", 1), h.offers());
+    assert_eq!(
+        at(&h, 125),
+        (
+            Some(wall0 + chrono::Duration::seconds(125)),
+            Some(0),
+            "ringing"
+        )
+    );
+    h.advance(3);
+    h.answer(1, "a");
+    assert_eq!(at(&h, 140).1, Some(12));
+    assert_eq!(at(&h, 140).2, "on-call");
+    h.advance(40);
+    h.end(1);
+    assert_eq!(at(&h, 172).2, "wrap-up");
+    assert_eq!(at(&h, 172).1, Some(4));
+    h.advance(10);
+    assert_eq!(
+        at(&h, 180),
+        (
+            Some(wall0 + chrono::Duration::seconds(178)),
+            Some(2),
+            "ready"
+        )
+    );
+    // An instant before the state began (a stale `now`) gives 0, not a panic.
+    assert_eq!(at(&h, 100).1, Some(0));
+}

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
+
 use super::state::{AcdStore, CallStage};
 use super::{AgentStatus, Engine};
 
@@ -36,6 +38,11 @@ pub struct AgentSnapshot {
     pub talk_secs: u64,
     /// Seconds left of wrap-up.
     pub wrap_up_left_secs: Option<u64>,
+    /// When the agent entered its state (and reason); `None` for an agent not seen since the
+    /// server started (logged out all along).
+    pub since: Option<DateTime<Utc>>,
+    /// Seconds in the state so far (`None` with `since`).
+    pub state_secs: Option<u64>,
 }
 
 impl AgentStatus {
@@ -116,13 +123,16 @@ impl<S: AcdStore> Engine<S> {
             .collect()
     }
 
-    /// Every configured agent, in configuration order.
-    pub fn agent_snapshots(&self, now: Instant) -> Vec<AgentSnapshot> {
+    /// Every configured agent, in configuration order. `wall` is the UTC time at `now`: the
+    /// engine keeps monotonic instants, the caller knows both clocks and the snapshot maps
+    /// one onto the other (`since` = `wall` − time in state).
+    pub fn agent_snapshots(&self, now: Instant, wall: DateTime<Utc>) -> Vec<AgentSnapshot> {
         self.cfg
             .agents
             .iter()
             .map(|a| {
                 let rec = self.store.agent(&a.id);
+                let in_state = rec.as_ref().map(|r| now.saturating_duration_since(r.since));
                 let mut queues: Vec<String> = a.queues.keys().cloned().collect();
                 queues.sort();
                 AgentSnapshot {
@@ -141,6 +151,9 @@ impl<S: AcdStore> Engine<S> {
                         .as_ref()
                         .and_then(|r| r.wrap_until)
                         .map(|t| t.saturating_duration_since(now).as_secs()),
+                    since: in_state
+                        .and_then(|d| chrono::Duration::from_std(d).ok().map(|d| wall - d)),
+                    state_secs: in_state.map(|d| d.as_secs()),
                 }
             })
             .collect()

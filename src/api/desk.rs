@@ -244,21 +244,16 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .map(str::to_string)
-        .or(q.access_token)
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing Authorization: Bearer <token> (or ?access_token=)")
-        })?;
-    let user = st
-        .users
-        .find(&token)
-        .cloned()
-        .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+    let token = match (super::auth::bearer_token(&headers), q.access_token) {
+        (Ok(t), _) => t,
+        (Err(_), Some(t)) if !t.trim().is_empty() => t.trim().to_string(),
+        (Err(_), _) => {
+            return Err(ApiError::unauthorized(
+                "missing Authorization: Bearer <token> (or ?access_token=)",
+            ))
+        }
+    };
+    let user = super::auth::user_for_token(&st, &token)?.0;
     let only = match user.role {
         Role::Supervisor | Role::Admin => None,
         Role::Agent => Some(user.agent.clone().unwrap_or_default()),

@@ -11,8 +11,11 @@ mod openapi;
 mod orders;
 pub mod range;
 mod reference;
+mod reports;
+pub mod session;
 mod sip;
 pub mod supervisor;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -35,6 +38,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub users: Arc<Users>,
+    /// Web sessions (`POST /api/v1/session`).
+    pub sessions: Arc<session::Sessions>,
     /// The SIP endpoint, when one runs in this process.
     pub sip: Option<crate::sip::server::SipHandle>,
     /// The call layer, when SIP runs in this process.
@@ -53,6 +58,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             users: Arc::new(users),
+            sessions: Arc::new(session::Sessions::default()),
             sip: None,
             calls: None,
         }
@@ -75,6 +81,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/openapi.json", get(openapi::openapi))
+        .route("/session", post(session::login).delete(session::logout))
         .route("/work-orders", post(orders::create).get(orders::list))
         .route("/work-orders/{key}", get(orders::get))
         .route("/work-orders/{key}/transitions", post(orders::transition))
@@ -98,6 +105,18 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}/end-wrap-up", post(desk::end_wrap_up))
         .route("/agents/{id}/transfer", post(desk::transfer))
         .route("/callbacks/{id}/take", post(desk::take_callback))
+        .route("/reports/kpi", get(reports::kpi))
+        .route("/reports/month", get(reports::month))
+        .route("/reports/today", get(reports::today))
+        .route("/agents/{id}/day", get(reports::agent_day))
+        .route(
+            "/work-orders/{key}/marks",
+            post(reports::add_mark).get(reports::marks),
+        )
+        .route(
+            "/work-orders/{key}/marks/{id}/withdraw",
+            post(reports::withdraw_mark),
+        )
         .route("/live", get(desk::live))
         .route(
             "/calls/{id}/monitor",
@@ -115,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         );
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(web::routes())
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -288,13 +288,9 @@ impl Calls {
                 known(self, &agent)?;
                 self.agent_json(&agent, now)
             }
-            DeskCommand::Snapshot => serde_json::to_value(Snapshot {
-                queues: self.acd.queue_snapshots(now),
-                agents: self.acd.agent_snapshots(now),
-                calls: self.call_views(),
-                calls_in_progress: self.calls.len(),
-            })
-            .map_err(|e| DeskError::Invalid(e.to_string())),
+            DeskCommand::Snapshot => {
+                serde_json::to_value(self.snapshot()).map_err(|e| DeskError::Invalid(e.to_string()))
+            }
             DeskCommand::Monitor {
                 call,
                 mode,
@@ -305,6 +301,17 @@ impl Calls {
             DeskCommand::HangUp { call, by, reason } => {
                 self.force_hangup(&call, &by, reason.as_deref()).await
             }
+        }
+    }
+
+    /// Queues, agents and calls now.
+    pub(super) fn snapshot(&self) -> Snapshot {
+        let now = Instant::now();
+        Snapshot {
+            queues: self.acd.queue_snapshots(now),
+            agents: self.acd.agent_snapshots(now, chrono::Utc::now()),
+            calls: self.call_views(),
+            calls_in_progress: self.calls.len(),
         }
     }
 
@@ -339,7 +346,7 @@ impl Calls {
     fn agent_json(&self, agent: &str, now: Instant) -> Result<serde_json::Value, DeskError> {
         let a = self
             .acd
-            .agent_snapshots(now)
+            .agent_snapshots(now, chrono::Utc::now())
             .into_iter()
             .find(|a| a.id == agent)
             .ok_or_else(|| DeskError::UnknownAgent(agent.to_string()))?;
@@ -353,6 +360,7 @@ impl Calls {
     }
 
     pub(super) fn desk_agent_state(&self, agent: &str, state: AgentStatus, reason: Option<String>) {
+        self.wrap_up_state(agent, state);
         let _ = self.desk.send(DeskEvent::AgentState {
             agent: agent.to_string(),
             state: state.as_str(),
@@ -373,6 +381,7 @@ impl Calls {
     }
 
     pub(super) fn desk_call_ended(&self, agent: &str, call: &Call) {
+        self.wrap_up_call_ended(agent, &call.record_id);
         let _ = self.desk.send(DeskEvent::CallEnded {
             agent: agent.to_string(),
             call_id: call.record_id.clone(),

@@ -68,6 +68,7 @@ impl Calls {
     }
 
     fn offered(&mut self, call_id: String, number: String, caller: String, trunk: Option<String>) {
+        self.offered.record(Instant::now());
         let key = self.key();
         let queue = self.numbers.get(&number).map(|n| n.queue.clone());
         let record_id = super::record_id(key);

@@ -10,7 +10,9 @@
 //! * `queue.rs` — the [`crate::acd`] engine driven: offers ring agents' softphones.
 //! * `desk.rs` — the agent desk: commands from the API and the event stream ([`DeskEvent`]).
 //! * `callback.rs` — voicemail and callback orders, missed-call tasks, outbound callbacks.
+//! * [`rate`] — calls offered: the total and the rate over the last 10 s (for `/metrics`).
 //! * `records.rs` — call records (CDR) and their steps, written in order by one writer.
+//! * `wrap_up.rs` — each wrap-up's length written onto the call it followed.
 //! * [`outcome`] — the pure rule that gives every call exactly one disposition.
 
 mod callback;
@@ -21,7 +23,9 @@ pub mod media;
 pub mod monitor;
 pub mod outcome;
 mod queue;
+pub mod rate;
 mod records;
+mod wrap_up;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -86,6 +90,8 @@ pub(crate) enum Cmd {
         DeskCommand,
         oneshot::Sender<Result<serde_json::Value, DeskError>>,
     ),
+    /// The supervisors' picture, typed (the wallboard and `/metrics` compute from it).
+    Snapshot(oneshot::Sender<Snapshot>),
     /// The answer to a flow's order lookup.
     OrderStatus {
         call: u64,
@@ -115,6 +121,9 @@ pub(crate) enum Cmd {
 pub struct CallsHandle {
     tx: mpsc::UnboundedSender<Cmd>,
     events: broadcast::Sender<DeskEvent>,
+    engine: MediaEngine,
+    recorder: Option<Recorder>,
+    offered: Arc<rate::OfferedCalls>,
 }
 
 impl CallsHandle {
@@ -141,6 +150,30 @@ impl CallsHandle {
             .send(Cmd::Desk(c, tx))
             .map_err(|_| DeskError::Unavailable)?;
         rx.await.map_err(|_| DeskError::Unavailable)?
+    }
+
+    /// The supervisors' picture of queues, agents and calls (as `/api/v1/live` shows it).
+    pub async fn snapshot(&self) -> Result<Snapshot, DeskError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Cmd::Snapshot(tx))
+            .map_err(|_| DeskError::Unavailable)?;
+        rx.await.map_err(|_| DeskError::Unavailable)
+    }
+
+    /// The media engine's counters (streams, ports, RTP received and lost, jitter).
+    pub fn media_stats(&self) -> crate::media::engine::EngineStats {
+        self.engine.stats()
+    }
+
+    /// The recorder's counters, when calls are recorded.
+    pub fn recorder_stats(&self) -> Option<crate::media::recorder::RecorderStats> {
+        self.recorder.as_ref().map(Recorder::stats)
+    }
+
+    /// Calls offered to the call layer since it started, and their rate now.
+    pub fn offered(&self) -> &rate::OfferedCalls {
+        &self.offered
     }
 
     /// The live event stream (agent states, offers, screen pops, queue changes).
@@ -334,8 +367,11 @@ struct Calls {
     due: HashMap<u64, Instant>,
     next: u64,
     records: records::CallRecords,
+    /// Wrap-up per call (a lock only so the desk's `&self` paths can feed it).
+    wrap_ups: std::sync::Mutex<wrap_up::WrapUps>,
     desk: broadcast::Sender<DeskEvent>,
     cmd: mpsc::UnboundedSender<Cmd>,
+    offered: Arc<rate::OfferedCalls>,
 }
 
 /// Starts the call task.
@@ -353,6 +389,8 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         mut recorder_events,
         mut sip_events,
     } = deps;
+    let offered = Arc::new(rate::OfferedCalls::new(Instant::now()));
+    let handle_media = (engine.clone(), recorder.clone(), offered.clone());
     let acd = acd::Engine::new(acd::AcdConfig::from_config(&cfg.config));
     let rules = FlowRules::from_config(&cfg.config);
     let mut calls = Calls {
@@ -368,6 +406,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         prompts,
         recorder,
         records: records::CallRecords::new(store.clone()),
+        wrap_ups: Default::default(),
         store,
         acd,
         rules,
@@ -382,6 +421,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         next: 1,
         desk: events.clone(),
         cmd: tx.clone(),
+        offered,
     };
     tokio::spawn(async move {
         loop {
@@ -411,7 +451,14 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
             }
         }
     });
-    CallsHandle { tx, events }
+    let (engine, recorder, offered) = handle_media;
+    CallsHandle {
+        tx,
+        events,
+        engine,
+        recorder,
+        offered,
+    }
 }
 
 impl Calls {
@@ -483,6 +530,9 @@ impl Calls {
 
     async fn on_cmd(&mut self, c: Cmd) {
         match c {
+            Cmd::Snapshot(reply) => {
+                let _ = reply.send(self.snapshot());
+            }
             Cmd::View(call_id, reply) => {
                 let Some(leg) = self.legs.get(&call_id) else {
                     let _ = reply.send(None);

@@ -60,6 +60,7 @@ pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
     }
     check_deadlines(&mut c);
     check_callbacks(&mut c);
+    check_wallboard(&mut c);
     super::check_flows::check(config, c.problems);
 }
 
@@ -78,6 +79,81 @@ fn check_callbacks(c: &mut Checker) {
             "callbacks.retry_minutes".into(),
             format!("{} must be between 1 and 1440 (a day)", cb.retry_minutes),
         );
+    }
+}
+
+fn check_wallboard(c: &mut Checker) {
+    let w = &c.config.wallboard;
+    let mut found = Vec::new();
+    if w.long_wait_secs == 0 {
+        found.push(("long_wait_secs", "must be at least 1".to_string()));
+    }
+    if w.long_wait_critical_secs < w.long_wait_secs {
+        found.push((
+            "long_wait_critical_secs",
+            format!(
+                "{} is below long_wait_secs ({})",
+                w.long_wait_critical_secs, w.long_wait_secs
+            ),
+        ));
+    }
+    for (key, v) in [
+        ("service_level_target", w.service_level_target),
+        ("service_level_critical", w.service_level_critical),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            found.push((key, format!("{v} must be a fraction between 0 and 1")));
+        }
+    }
+    if w.service_level_critical > w.service_level_target {
+        found.push((
+            "service_level_critical",
+            format!(
+                "{} is above service_level_target ({})",
+                w.service_level_critical, w.service_level_target
+            ),
+        ));
+    }
+    if w.no_order_critical_secs < w.no_order_secs {
+        found.push((
+            "no_order_critical_secs",
+            format!(
+                "{} is below no_order_secs ({})",
+                w.no_order_critical_secs, w.no_order_secs
+            ),
+        ));
+    }
+    if w.cache_ms > 60_000 {
+        found.push((
+            "cache_ms",
+            format!(
+                "{} is over a minute; the wallboard would not be live",
+                w.cache_ms
+            ),
+        ));
+    }
+    let mut stuck = Vec::new();
+    for (state, secs) in &w.agent_stuck_secs {
+        if !super::STUCK_STATES.contains(&state.as_str()) {
+            stuck.push((
+                format!("wallboard.agent_stuck_secs.{state}"),
+                format!(
+                    "{state:?} is not a state an agent can be stuck in (one of {})",
+                    super::STUCK_STATES.join(", ")
+                ),
+            ));
+        } else if *secs == 0 {
+            stuck.push((
+                format!("wallboard.agent_stuck_secs.{state}"),
+                "must be at least 1 (leave the state out to never alert)".into(),
+            ));
+        }
+    }
+    for (key, message) in found {
+        c.push("wallboard", format!("wallboard.{key}"), message);
+    }
+    for (key, message) in stuck {
+        c.push("wallboard", key, message);
     }
 }
 

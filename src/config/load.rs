@@ -25,6 +25,7 @@ const TABLE_SECTIONS: &[&str] = &[
     "deadlines",
     "callers",
     "callbacks",
+    "wallboard",
 ];
 /// Sections that hold an array of tables.
 const ARRAY_SECTIONS: &[&str] = &[
@@ -136,6 +137,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
     table!("deadlines", deadlines);
     table!("callers", callers);
     table!("callbacks", callbacks);
+    table!("wallboard", wallboard);
     macro_rules! array {
         ($key:literal, $field:ident) => {
             if let Some((file, v)) = sections.remove($key) {

@@ -10,3 +10,4 @@ mod flows;
 mod server;
 mod shipped;
 mod support;
+mod wallboard;

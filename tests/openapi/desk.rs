@@ -162,7 +162,7 @@ async fn live_picture_and_agent_status_fit_their_schemas() {
     let picture = |e: &Engine, now: Instant, calls: usize| {
         serde_json::to_value(Snapshot {
             queues: e.queue_snapshots(now),
-            agents: e.agent_snapshots(now),
+            agents: e.agent_snapshots(now, chrono::Utc::now()),
             calls: live_calls(calls),
             calls_in_progress: calls,
         })

@@ -31,8 +31,24 @@ pub struct CallQuery {
     pub needs_order: Option<bool>,
     pub offered_from: Option<DateTime<Utc>>,
     pub offered_to: Option<DateTime<Utc>>,
+    /// Offered in this hour of the local day (0–23, the city's `utc_offset`), as the hour
+    /// rows of a report count them.
+    pub offered_hour: Option<u32>,
+    /// Reached a queue (true), or not (false).
+    pub queued: Option<bool>,
+    /// Answered by an agent (true), or not (false).
+    pub answered: Option<bool>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+}
+
+/// An answered call that ended without a work order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct CallWithoutOrder {
+    pub id: String,
+    pub agent_id: Option<String>,
+    pub from_number: String,
+    pub ended_at: DateTime<Utc>,
 }
 
 /// `Invalid` for `field` unless `v` is one of `list`.
@@ -161,6 +177,40 @@ impl Store {
                 if flag { "TRUE" } else { "FALSE" }
             ));
         }
+        for (flag, cond) in [
+            (q.queued, "queued_at IS NOT NULL"),
+            (
+                q.answered,
+                "(answered_at IS NOT NULL AND agent_id IS NOT NULL)",
+            ),
+        ] {
+            if let Some(flag) = flag {
+                w.clauses.push(if flag {
+                    cond.to_string()
+                } else {
+                    format!("NOT {cond}")
+                });
+            }
+        }
+        if let Some(h) = q.offered_hour {
+            if h > 23 {
+                return Err(StoreError::invalid(
+                    "offered_hour",
+                    "must be between 0 and 23",
+                ));
+            }
+            // Both numbers are ours (checked hour, configured offset): written in the SQL.
+            let shift = self.policy().calendar.utc_offset.local_minus_utc();
+            w.clauses.push(match &self.db {
+                super::Db::Sqlite { .. } => format!(
+                    "CAST(strftime('%H', offered_at, '{shift:+} seconds') AS INTEGER) = {h}"
+                ),
+                super::Db::Postgres(_) => format!(
+                    "EXTRACT(HOUR FROM (offered_at AT TIME ZONE 'UTC') \
+                     + make_interval(secs => {shift})) = {h}"
+                ),
+            });
+        }
         if let Some(t) = q.offered_from {
             w.time("offered_at", ">=", t);
         }
@@ -173,6 +223,26 @@ impl Store {
             (limit, offset),
         )
         .await
+    }
+
+    /// Answered calls offered since `since` that ended without a work order (`needs_order`),
+    /// oldest end first, at most `limit`: the wallboard's "calls without an order".
+    pub async fn calls_without_order(
+        &self,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<CallWithoutOrder>, StoreError> {
+        Ok(with_db!(self, read, |pool| {
+            sqlx::query_as::<_, CallWithoutOrder>(
+                "SELECT id, agent_id, from_number, ended_at FROM calls \
+                 WHERE offered_at >= $1 AND needs_order = TRUE AND ended_at IS NOT NULL \
+                 ORDER BY ended_at, id LIMIT $2",
+            )
+            .bind(since)
+            .bind(limit.clamp(0, 1000))
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// Appends a step to a call's trail; returns its id. The call need not be written yet (the

@@ -53,9 +53,12 @@ impl std::fmt::Debug for Job {
 
 impl Creator {
     /// Starts the writer task on the current runtime.
-    pub(super) fn spawn(db: Db) -> Creator {
+    pub(super) fn spawn(
+        db: Db,
+        query_seconds: prometheus_client::metrics::histogram::Histogram,
+    ) -> Creator {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, rx));
+        tokio::spawn(run(db, query_seconds, rx));
         Creator(tx)
     }
 
@@ -77,13 +80,19 @@ impl Creator {
 /// What the writer task owns: the pools (never a `Store`, which holds the task's sender).
 struct Writer {
     db: Db,
+    query_seconds: prometheus_client::metrics::histogram::Histogram,
     /// The INSERT texts per batch size, built once (and so prepared once per connection).
     sql: Vec<Option<(String, String)>>,
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn run(
+    db: Db,
+    query_seconds: prometheus_client::metrics::histogram::Histogram,
+    mut rx: mpsc::Receiver<Job>,
+) {
     let mut w = Writer {
         db,
+        query_seconds,
         sql: vec![None; MAX_BATCH + 1],
     };
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);

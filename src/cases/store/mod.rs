@@ -11,6 +11,7 @@ mod from_call;
 mod orders;
 mod query;
 mod reference;
+mod reports;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,6 +19,7 @@ use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use prometheus_client::metrics::histogram::Histogram;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -29,24 +31,29 @@ use super::model::Category;
 
 pub use audit::{AuditEntry, AuditQuery};
 pub use callbacks::{CallbackQuery, NewCallbackAttempt};
-pub use calls::CallQuery;
+pub use calls::{CallQuery, CallWithoutOrder};
 pub use from_call::{OrderFromCall, RecordingRef};
 pub use orders::OrderKey;
+pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
 
-/// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`).
+/// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`), and
+/// times it into the store's query histogram ([`Store::query_seconds`]; an early return by `?`
+/// is timed too).
 macro_rules! with_db {
-    ($store:expr, write, |$pool:ident| $body:expr) => {
+    ($store:expr, write, |$pool:ident| $body:expr) => {{
+        let _timer = $crate::cases::store::QueryTimer::start(&$store.query_seconds);
         match &$store.db {
             $crate::cases::store::Db::Sqlite { write: $pool, .. } => $body,
             $crate::cases::store::Db::Postgres($pool) => $body,
         }
-    };
-    ($store:expr, read, |$pool:ident| $body:expr) => {
+    }};
+    ($store:expr, read, |$pool:ident| $body:expr) => {{
+        let _timer = $crate::cases::store::QueryTimer::start(&$store.query_seconds);
         match &$store.db {
             $crate::cases::store::Db::Sqlite { read: $pool, .. } => $body,
             $crate::cases::store::Db::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 pub(crate) use with_db;
 
@@ -104,6 +111,34 @@ pub struct Store {
     creator: create::Creator,
     policy: Arc<DeadlinePolicy>,
     cache: Arc<RwLock<Cache>>,
+    /// Durations of the queries run through `with_db!` (shared by clones of the store).
+    pub(crate) query_seconds: Histogram,
+}
+
+/// Upper bounds (seconds) of the store-latency histogram's buckets: 0.5 ms to 2.5 s.
+const QUERY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// Observes the time from its start to its drop into a histogram.
+pub(crate) struct QueryTimer<'a> {
+    histogram: &'a Histogram,
+    started: std::time::Instant,
+}
+
+impl<'a> QueryTimer<'a> {
+    pub(crate) fn start(histogram: &'a Histogram) -> Self {
+        QueryTimer {
+            histogram,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for QueryTimer<'_> {
+    fn drop(&mut self) {
+        self.histogram.observe(self.started.elapsed().as_secs_f64());
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -150,12 +185,19 @@ impl Store {
             };
             Db::Sqlite { write, read }
         };
+        let query_seconds = Histogram::new(QUERY_BUCKETS);
         Ok(Store {
-            creator: create::Creator::spawn(db.clone()),
+            creator: create::Creator::spawn(db.clone(), query_seconds.clone()),
             db,
             policy: Arc::new(policy),
             cache: Arc::default(),
+            query_seconds,
         })
+    }
+
+    /// The durations of the store's queries so far (a Prometheus histogram, in seconds).
+    pub fn query_seconds(&self) -> &Histogram {
+        &self.query_seconds
     }
 
     /// The SQLite URL for a data directory (`DATA_DIR/hotline.db`), creating the directory.

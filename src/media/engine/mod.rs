@@ -153,6 +153,15 @@ pub struct EngineStats {
     pub shards: usize,
     /// 20 ms ticks skipped because a shard fell behind (overload).
     pub skipped_ticks: u64,
+    /// RTP packets received, all streams since the start (as of the shards' last 200 ms
+    /// housekeeping round).
+    pub rx_packets: u64,
+    /// RTP packets lost in reception (expected − received), all streams since the start.
+    pub rx_lost: u64,
+    /// Mean interarrival jitter of the streams receiving RTP now, in ms (0 with none).
+    pub rx_jitter_ms: f64,
+    /// Streams receiving RTP now (the jitter mean is over them).
+    pub rx_streams: u64,
 }
 
 pub(crate) enum Command {
@@ -206,6 +215,7 @@ pub(crate) enum Command {
 }
 
 struct ShardHandle {
+    figures: Arc<shard::ShardFigures>,
     tx: mpsc::Sender<Command>,
     waker: Arc<mio::Waker>,
     load: Arc<AtomicUsize>,
@@ -249,12 +259,14 @@ impl MediaEngine {
             let waker = Arc::new(mio::Waker::new(poll.registry(), shard::WAKE)?);
             let (tx, rx) = mpsc::channel();
             let load = Arc::new(AtomicUsize::new(0));
+            let figures = Arc::new(shard::ShardFigures::default());
             let shard = shard::Shard::new(
                 index as u16,
                 poll,
                 rx,
                 events.clone(),
                 shard::Shared {
+                    figures: figures.clone(),
                     ports: ports.clone(),
                     load: load.clone(),
                     skipped: skipped.clone(),
@@ -269,7 +281,12 @@ impl MediaEngine {
                     .name(format!("media-{index}"))
                     .spawn(move || shard.run())?,
             );
-            shards.push(ShardHandle { tx, waker, load });
+            shards.push(ShardHandle {
+                figures,
+                tx,
+                waker,
+                load,
+            });
         }
         tracing::info!(
             shards = n,
@@ -467,7 +484,24 @@ impl MediaEngine {
 
     pub fn stats(&self) -> EngineStats {
         let ports = self.inner.ports.lock().unwrap_or_else(|e| e.into_inner());
+        let sum = |f: fn(&shard::ShardFigures) -> &AtomicU64| -> u64 {
+            self.inner
+                .shards
+                .iter()
+                .map(|s| f(&s.figures).load(Ordering::Relaxed))
+                .sum()
+        };
+        let rx_streams = sum(|f| &f.jitter_streams);
+        let jitter_us = sum(|f| &f.jitter_us_sum);
         EngineStats {
+            rx_packets: sum(|f| &f.rx_packets),
+            rx_lost: sum(|f| &f.rx_lost),
+            rx_jitter_ms: if rx_streams == 0 {
+                0.0
+            } else {
+                jitter_us as f64 / rx_streams as f64 / 1000.0
+            },
+            rx_streams,
             streams: self
                 .inner
                 .shards

@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -72,10 +72,30 @@ pub struct Shard {
     batch: Option<Box<RecvBatch>>,
     ticks: u64,
     seed: u64,
+    figures: Arc<ShardFigures>,
+    /// RTP packets received and lost by the streams closed so far.
+    closed_rx: u64,
+    closed_lost: u64,
+}
+
+/// A shard's RTP reception figures, published at each housekeeping round (every 200 ms) for
+/// `/metrics`: totals over the streams closed and open, and the jitter of the open ones. The
+/// packet path never touches them.
+#[derive(Debug, Default)]
+pub struct ShardFigures {
+    pub rx_packets: AtomicU64,
+    /// Packets lost in reception (expected − received, per stream, never below 0).
+    pub rx_lost: AtomicU64,
+    /// Sum over the streams receiving RTP of their interarrival jitter, in microseconds.
+    pub jitter_us_sum: AtomicU64,
+    /// How many streams that sum is over.
+    pub jitter_streams: AtomicU64,
 }
 
 /// What a shard shares with the engine handle.
 pub struct Shared {
+    /// RTP figures for the engine's stats.
+    pub figures: Arc<ShardFigures>,
     pub ports: Arc<Mutex<PortPool>>,
     /// Streams on this shard.
     pub load: Arc<AtomicUsize>,
@@ -93,6 +113,7 @@ impl Shard {
         cfg: ShardConfig,
     ) -> Shard {
         let Shared {
+            figures,
             ports,
             load,
             skipped,
@@ -116,6 +137,9 @@ impl Shard {
             }),
             ticks: 0,
             seed: rand::random(),
+            figures,
+            closed_rx: 0,
+            closed_lost: 0,
         }
     }
 
@@ -385,6 +409,9 @@ impl Shard {
         if let Some(rec) = slot.s.recording.take() {
             rec.close();
         }
+        let (_, lost, _) = rx_figures(&slot.s);
+        self.closed_rx += slot.s.counters.rx_packets;
+        self.closed_lost += lost;
         self.by_serial.remove(&slot.s.id.serial);
         let port = slot.s.port;
         drop(slot);
@@ -673,8 +700,17 @@ impl Shard {
         let ntp = ntp_now();
         let timeout = self.cfg.rtp_timeout;
         let mut timed_out = Vec::new();
+        let (mut rx, mut lost, mut jitter_us, mut receiving) =
+            (self.closed_rx, self.closed_lost, 0u64, 0u64);
         for slot in self.slots.iter_mut().flatten() {
             let s = &mut slot.s;
+            let (has_rx, l, j) = rx_figures(s);
+            rx += s.counters.rx_packets;
+            lost += l;
+            if has_rx {
+                jitter_us += j;
+                receiving += 1;
+            }
             s.dtmf.handle_timeout(now);
             while s.dtmf.poll_event().is_some() {}
             if s.media.is_none() {
@@ -697,6 +733,14 @@ impl Shard {
                 }
             }
         }
+        self.figures.rx_packets.store(rx, Ordering::Relaxed);
+        self.figures.rx_lost.store(lost, Ordering::Relaxed);
+        self.figures
+            .jitter_us_sum
+            .store(jitter_us, Ordering::Relaxed);
+        self.figures
+            .jitter_streams
+            .store(receiving, Ordering::Relaxed);
         for id in timed_out {
             self.emit(id, MediaEventKind::RtpTimeout);
         }
@@ -722,6 +766,19 @@ impl Shard {
             concealed_frames: s.jitter.stats().concealed,
             recording: s.recording.as_ref().map(|r| r.path().display().to_string()),
         })
+    }
+}
+
+/// Whether the stream receives RTP, its packets lost (≥ 0) and its jitter in microseconds.
+fn rx_figures(s: &Stream) -> (bool, u64, u64) {
+    match s.rx_view() {
+        Some(r) => (
+            true,
+            r.cumulative_lost().max(0) as u64,
+            // RTP timestamp units at 8 kHz: 125 µs each.
+            (r.jitter() * 125.0) as u64,
+        ),
+        None => (false, 0, 0),
     }
 }
 
