@@ -7,6 +7,7 @@ pub mod calls;
 pub mod desk;
 pub mod error;
 pub mod extract;
+mod metrics;
 mod openapi;
 mod orders;
 pub mod range;
@@ -15,6 +16,7 @@ mod reports;
 pub mod session;
 mod sip;
 pub mod supervisor;
+pub mod wallboard;
 pub mod web;
 
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub sip: Option<crate::sip::server::SipHandle>,
     /// The call layer, when SIP runs in this process.
     pub calls: Option<crate::call::CallsHandle>,
+    /// The wallboard's cache of store-derived figures.
+    pub wallboard: Arc<wallboard::WallboardCache>,
 }
 
 impl AppState {
@@ -61,6 +65,7 @@ impl AppState {
             sessions: Arc::new(session::Sessions::default()),
             sip: None,
             calls: None,
+            wallboard: wallboard::cache(),
         }
     }
 
@@ -124,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/calls/{id}/hangup", post(supervisor::hangup))
         .route("/audit", get(supervisor::audit_log))
+        .route("/wallboard", get(wallboard::wallboard))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))
@@ -135,6 +141,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(web::routes())
+        .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -190,7 +190,7 @@ async fn references_resolve_and_operations_are_complete() {
             .collect();
         assert_eq!(in_path, declared, "{what}: path parameters");
     }
-    let want: BTreeSet<String> = ["/healthz", "/api/v1/openapi.json"]
+    let want: BTreeSet<String> = ["/healthz", "/metrics", "/api/v1/openapi.json"]
         .into_iter()
         .map(str::to_string)
         .collect();

@@ -42,3 +42,4 @@ mod call_path2;
 mod dialog;
 mod malformed;
 mod media;
+mod wallboard;

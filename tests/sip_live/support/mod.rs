@@ -128,6 +128,19 @@ impl Config {
         self
     }
 
+    /// Sets a `[wallboard]` key.
+    pub fn wallboard(mut self, key: &str, value: impl Into<toml::Value>) -> Config {
+        let wallboard = self
+            .main
+            .entry("wallboard")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        wallboard
+            .as_table_mut()
+            .expect("[wallboard]")
+            .insert(key.into(), value.into());
+        self
+    }
+
     /// Sets a key of the `[[trunks]]` entry named `name`.
     pub fn trunk(mut self, name: &str, key: &str, value: impl Into<toml::Value>) -> Config {
         let trunks = self.main["trunks"].as_array_mut().expect("[[trunks]]");

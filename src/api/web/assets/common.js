@@ -112,7 +112,7 @@
       else if (k === "text") e.textContent = v;
       else e.setAttribute(k, v);
     }
-    for (const c of [].concat(children || [])) {
+    for (const c of [].concat(children === undefined ? [] : children)) {
       if (c === null || c === undefined) continue;
       e.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }

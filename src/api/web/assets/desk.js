@@ -6,7 +6,7 @@
   const { t, el, $, api } = H;
   let me = null;          // agent id
   let status = null;      // last AgentStatus
-  let call = null;        // {call_id, number, …} of the current / last call
+  let call = null;        // {call_id, caller, dialled, queue} of the current / last call
   let wrapUntil = null;   // Date the wrap-up ends (local countdown)
   let categories = [];
 
@@ -75,11 +75,12 @@
         refresh().catch(() => {});
         break;
       case "offer":
-        call = { call_id: ev.call_id, number: ev.caller, queue: ev.queue };
+        call = { call_id: ev.call_id, caller: ev.caller, queue: ev.queue };
         showPop(t("ringing_call"), null);
         break;
       case "screen-pop":
-        call = ev;
+        // `caller` is the citizen's number, `number` the hotline number they dialled.
+        call = { call_id: ev.call_id, caller: ev.caller, dialled: ev.number, queue: ev.queue };
         showPop("", ev);
         loadDay();
         break;
@@ -102,7 +103,7 @@
     for (const o of orders) {
       const cells = [
         el("td", {}, o.number), el("td", {}, t("rt." + o.request_type)),
-        el("td", {}, o.status), el("td", {}, o.title || ""), el("td.muted", {}, H.time(o.created_at)),
+        el("td", {}, t("status." + o.status)), el("td", {}, o.title || ""), el("td.muted", {}, H.time(o.created_at)),
       ];
       if (attachable) {
         cells.push(el("td", {}, el("button", {
@@ -117,13 +118,13 @@
   function showPop(state, ev) {
     $("#pop").classList.remove("hidden");
     $("#pop-state").textContent = state;
-    $("#pop-number").textContent = call.number || call.caller;
-    $("#pop-queue").textContent = call.queue || "—";
+    $("#pop-number").textContent = call.caller;
+    $("#pop-queue").textContent = (call.queue || "—") + (call.dialled ? " (" + call.dialled + ")" : "");
     $("#pop-waited").textContent = ev ? H.secs(ev.waited_secs) : "—";
     $("#pop-needs-order").classList.add("hidden");
     orderRows($("#pop-open"), ev ? ev.open_orders : [], true);
     orderRows($("#pop-previous"), ev ? ev.previous_orders : [], false);
-    $("#f-caller").value = call.number || "";
+    $("#f-caller").value = call.caller || "";
     $("#order-result").textContent = "";
   }
 
@@ -195,6 +196,8 @@
       title: v("#f-title"),
     };
     if (call && call.call_id) body.call_id = call.call_id;
+    // The intake channel is the hotline number the citizen dialled.
+    if (call && (call.dialled === "12345" || call.dialled === "12319")) body.channel = "phone-" + call.dialled;
     for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
     try {
       const o = await api("POST", "/work-orders", body);

@@ -36,6 +36,9 @@ window.H_I18N = {
     note: "说明", mark: "标记", withdraw: "撤销", marked_by: "标记人", kind: "类型", total: "合计",
     asa: "平均应答", aht: "平均处理", short_abandoned: "短时放弃", callback_rate: "回拨率",
     satisfaction: "满意率", on_time: "按期结案率", fcr: "一次办结率", key: "项目", targets: "目标",
+    "status.received": "已受理", "status.registered": "已登记", "status.rejected": "不予受理",
+    "status.dispatched": "已派单", "status.returned": "已退单", "status.handled": "已办理",
+    "status.verified": "已回访", "status.closed": "已办结", "status.merged": "已合并",
     error: "出错", saved: "已保存", supervisor_login: "班长登录（令牌）", days: "每日", agent: "坐席",
   },
   en: {
@@ -79,6 +82,9 @@ window.H_I18N = {
     aht: "AHT", short_abandoned: "Short abandons", callback_rate: "Callback rate",
     satisfaction: "Satisfaction", on_time: "On-time closure", fcr: "First-contact resolution",
     key: "Key", targets: "Targets", error: "Error", saved: "Saved",
+    "status.received": "Received", "status.registered": "Registered", "status.rejected": "Rejected",
+    "status.dispatched": "Dispatched", "status.returned": "Returned", "status.handled": "Handled",
+    "status.verified": "Verified", "status.closed": "Closed", "status.merged": "Merged",
     supervisor_login: "Supervisor login (token)", days: "Days", agent: "Agent",
   },
 };
