@@ -77,9 +77,10 @@ enum Cmd {
         config: ConfigArg,
     },
     /// Print the digest HA1 hashes of a softphone password, for `ha1_md5` / `ha1_sha256` in the
-    /// agents' configuration (so the password itself need not be written down).
+    /// agents' configuration, or `sip_ha1_md5` / `sip_ha1_sha256` of a supervisor's softphone
+    /// (so the password itself need not be written down).
     SipHa1 {
-        /// The agent's SIP user name (its id).
+        /// The SIP user name (an agent's id, or a supervisor's extension).
         #[arg(long)]
         user: String,
         /// The digest realm (`[sip].realm`, default "hotline").
