@@ -431,12 +431,17 @@ impl Calls {
         }
     }
 
-    /// A re-INVITE of a bridged leg: while either leg holds, the other hears music on hold;
-    /// when neither does, they are bridged again.
+    /// A re-INVITE of a bridged leg that puts it on hold or takes it off: while either leg
+    /// holds, the other hears music on hold; when neither does, they are bridged again.
     fn renegotiated(&mut self, call_id: &str, sends: bool) {
         let Some(leg) = self.legs.get_mut(call_id) else {
             return;
         };
+        if leg.held == !sends {
+            // Nothing changed (a session refresh, a codec change, a phone that moved): the
+            // bridge, or a supervisor's mixes, stay as they are.
+            return;
+        }
         leg.held = !sends;
         if leg.role == Role::Supervisor {
             // What a supervisor's phone does with its own stream changes nobody's mix.
