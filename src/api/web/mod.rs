@@ -9,11 +9,8 @@ use std::sync::OnceLock;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 
 use super::error::ApiError;
-use super::AppState;
 
 /// One embedded file.
 pub struct Asset {
@@ -68,22 +65,19 @@ fn etag(a: &Asset) -> &'static str {
     tags[i].as_str()
 }
 
-/// The page routes and `/assets/{file}`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/",
-            get(|h: HeaderMap| async move { page("desk.html", &h) }),
-        )
-        .route(
-            "/wallboard",
-            get(|h: HeaderMap| async move { page("wallboard.html", &h) }),
-        )
-        .route(
-            "/reports",
-            get(|h: HeaderMap| async move { page("reports.html", &h) }),
-        )
-        .route("/assets/{file}", get(serve_asset))
+/// `GET /`: the agent desk.
+pub async fn desk(headers: HeaderMap) -> Response {
+    page("desk.html", &headers)
+}
+
+/// `GET /wallboard`.
+pub async fn wallboard(headers: HeaderMap) -> Response {
+    page("wallboard.html", &headers)
+}
+
+/// `GET /reports`.
+pub async fn reports(headers: HeaderMap) -> Response {
+    page("reports.html", &headers)
 }
 
 fn page(name: &str, headers: &HeaderMap) -> Response {
@@ -93,7 +87,8 @@ fn page(name: &str, headers: &HeaderMap) -> Response {
     }
 }
 
-async fn serve_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+/// `GET /assets/{file}`.
+pub async fn serve_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     match asset(&file) {
         Some(a) => send(a, &headers),
         None => ApiError::not_found(format!("asset {file}")).into_response(),
