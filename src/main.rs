@@ -348,7 +348,7 @@ async fn migrate(path: &Path, o: Overrides) -> anyhow::Result<()> {
 }
 
 async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
-    let c = load_config(path, o)?;
+    let mut c = load_config(path, o)?;
     if c.has_demo_credentials() {
         tracing::warn!(
             "demo credentials are configured (demo-* tokens or passwords); replace them before \
@@ -356,10 +356,16 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         );
     }
     let store = open_store(&c).await?;
-    let credentials = store
+    let mut credentials = store
         .sip_credentials(&c.sip.realm)
         .await
         .context("loading softphone credentials")?;
+    // Supervisors' softphones register too (they are called to listen in), but are no agents.
+    credentials.extend(c.user_softphones());
+    for u in &mut c.users {
+        // Hashed above; the clear password is not kept.
+        u.sip_password = None;
+    }
     let sip_cfg = hotline::sip::endpoint::EndpointConfig::new(
         c.sip.clone(),
         c.server.sip_addr,

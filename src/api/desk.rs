@@ -82,7 +82,15 @@ pub async fn logout(
     Path(agent): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     may_act_for(&user, &agent)?;
-    run(&st, DeskCommand::Logout { agent }).await
+    let reply = run(
+        &st,
+        DeskCommand::Logout {
+            agent: agent.clone(),
+        },
+    )
+    .await?;
+    super::supervisor::audit_forced(&st, &user, "force-logout", &agent, None).await;
+    Ok(reply)
 }
 
 pub async fn status(
@@ -126,7 +134,21 @@ pub async fn set_state(
             ))
         }
     };
-    run(&st, DeskCommand::SetState { agent, state }).await
+    let detail = match &state {
+        Requested::NotReady(reason) => format!("not-ready ({reason})"),
+        Requested::Ready => "ready".into(),
+        Requested::Break => "break".into(),
+    };
+    let reply = run(
+        &st,
+        DeskCommand::SetState {
+            agent: agent.clone(),
+            state,
+        },
+    )
+    .await?;
+    super::supervisor::audit_forced(&st, &user, "force-state", &agent, Some(detail)).await;
+    Ok(reply)
 }
 
 pub async fn end_wrap_up(

@@ -12,8 +12,10 @@ mod openapi;
 mod orders;
 pub mod range;
 mod reference;
+mod reports;
 pub mod session;
 mod sip;
+pub mod supervisor;
 pub mod wallboard;
 pub mod web;
 
@@ -54,6 +56,7 @@ impl AppState {
         // Only hashes stay in memory: no clear-text token in the configuration kept around.
         for u in &mut config.users {
             u.token = None;
+            u.sip_password = None;
         }
         AppState {
             store,
@@ -107,7 +110,25 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}/end-wrap-up", post(desk::end_wrap_up))
         .route("/agents/{id}/transfer", post(desk::transfer))
         .route("/callbacks/{id}/take", post(desk::take_callback))
+        .route("/reports/kpi", get(reports::kpi))
+        .route("/reports/month", get(reports::month))
+        .route("/reports/today", get(reports::today))
+        .route("/agents/{id}/day", get(reports::agent_day))
+        .route(
+            "/work-orders/{key}/marks",
+            post(reports::add_mark).get(reports::marks),
+        )
+        .route(
+            "/work-orders/{key}/marks/{id}/withdraw",
+            post(reports::withdraw_mark),
+        )
         .route("/live", get(desk::live))
+        .route(
+            "/calls/{id}/monitor",
+            post(supervisor::monitor).delete(supervisor::stop_monitor),
+        )
+        .route("/calls/{id}/hangup", post(supervisor::hangup))
+        .route("/audit", get(supervisor::audit_log))
         .route("/wallboard", get(wallboard::wallboard))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))

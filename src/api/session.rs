@@ -134,7 +134,14 @@ pub async fn login(State(st): State<AppState>, body: RawJson) -> Result<Response
     let now = Utc::now();
     let user = match (b.agent, b.password, b.token) {
         (Some(agent), Some(password), None) => {
+            // Only a seat agent's account opens the desk (a supervisor's softphone account
+            // registers too, but is not an agent).
             let realm = &st.config.sip.realm;
+            if !st.config.agents.iter().any(|a| a.id == agent) {
+                // The same hashing as for a known agent, so the answer takes as long.
+                password_matches(&agent, realm, &password, None);
+                return Err(wrong());
+            }
             let credentials = st.store.sip_credentials(realm).await?;
             if !password_matches(&agent, realm, &password, credentials.get(&agent)) {
                 return Err(wrong());
@@ -147,6 +154,10 @@ pub async fn login(State(st): State<AppState>, body: RawJson) -> Result<Response
                 agent: Some(agent),
                 department: None,
                 channel: None,
+                extension: None,
+                sip_password: None,
+                sip_ha1_md5: None,
+                sip_ha1_sha256: None,
             }
         }
         (None, None, Some(token)) => {
@@ -222,6 +233,10 @@ mod tests {
             agent: Some("1001".into()),
             department: None,
             channel: None,
+            extension: None,
+            sip_password: None,
+            sip_ha1_md5: None,
+            sip_ha1_sha256: None,
         }
     }
 

@@ -360,6 +360,7 @@ impl Calls {
     }
 
     pub(super) fn desk_agent_state(&self, agent: &str, state: AgentStatus, reason: Option<String>) {
+        self.wrap_up_state(agent, state);
         let _ = self.desk.send(DeskEvent::AgentState {
             agent: agent.to_string(),
             state: state.as_str(),
@@ -380,6 +381,7 @@ impl Calls {
     }
 
     pub(super) fn desk_call_ended(&self, agent: &str, call: &Call) {
+        self.wrap_up_call_ended(agent, &call.record_id);
         let _ = self.desk.send(DeskEvent::CallEnded {
             agent: agent.to_string(),
             call_id: call.record_id.clone(),

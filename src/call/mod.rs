@@ -12,6 +12,7 @@
 //! * `callback.rs` — voicemail and callback orders, missed-call tasks, outbound callbacks.
 //! * [`rate`] — calls offered: the total and the rate over the last 10 s (for `/metrics`).
 //! * `records.rs` — call records (CDR) and their steps, written in order by one writer.
+//! * `wrap_up.rs` — each wrap-up's length written onto the call it followed.
 //! * [`outcome`] — the pure rule that gives every call exactly one disposition.
 
 mod callback;
@@ -24,6 +25,7 @@ pub mod outcome;
 mod queue;
 pub mod rate;
 mod records;
+mod wrap_up;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -365,6 +367,8 @@ struct Calls {
     due: HashMap<u64, Instant>,
     next: u64,
     records: records::CallRecords,
+    /// Wrap-up per call (a lock only so the desk's `&self` paths can feed it).
+    wrap_ups: std::sync::Mutex<wrap_up::WrapUps>,
     desk: broadcast::Sender<DeskEvent>,
     cmd: mpsc::UnboundedSender<Cmd>,
     offered: Arc<rate::OfferedCalls>,
@@ -402,6 +406,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         prompts,
         recorder,
         records: records::CallRecords::new(store.clone()),
+        wrap_ups: Default::default(),
         store,
         acd,
         rules,

@@ -49,6 +49,12 @@ async fn desk_lists_and_request_schemas_are_the_codes() {
     check_request_schema::<hotline::api::desk::StateBody>(&doc, "AgentStateChange");
     check_request_schema::<hotline::api::desk::TransferBody>(&doc, "Transfer");
     check_request_schema::<hotline::api::desk::TakeBody>(&doc, "TakeCallback");
+    check_request_schema::<hotline::api::supervisor::MonitorBody>(&doc, "MonitorRequest");
+    check_request_schema::<hotline::api::supervisor::HangUpBody>(&doc, "HangUpRequest");
+    assert_eq!(
+        doc["components"]["schemas"]["MonitorRequest"]["properties"]["mode"]["enum"],
+        json!(hotline::call::monitor::Mode::ALL.map(|m| m.as_str()))
+    );
 
     // Every documented state is one the API takes (503 here: it passed the checks), and the
     // documented list is all it takes.

@@ -43,6 +43,18 @@ pub struct AgentCall {
     pub work_order_id: Option<i64>,
 }
 
+impl kpi::AgentCallFacts for AgentCall {
+    fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.answered_at
+    }
+    fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.ended_at
+    }
+    fn wrap_up_ms(&self) -> Option<i64> {
+        self.wrap_up_ms
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct CallRow {
     id: String,
