@@ -433,10 +433,31 @@ fn reports_page_renders_for_a_supervisor() {
     b.screenshot("reports");
     let err = b.text("#kpi-error");
     assert!(err.is_empty(), "reports error: {err}");
-    assert!(
-        b.js(
-            "return document.querySelectorAll('#chart-hours rect.bar').length",
-            json!([])
-        ) == 48
+    // Two bars an hour, a row a day of the last week and the total, all counts zero.
+    let bars = b.js(
+        "return document.querySelectorAll('#chart-hours rect.bar').length",
+        json!([]),
     );
+    assert_eq!(bars, 48);
+    let rows = b.js(
+        "return [...document.querySelectorAll('#kpi-table tr[data-key]')].map(r => r.dataset.key)",
+        json!([]),
+    );
+    assert_eq!(rows.as_array().map(Vec::len), Some(8), "{rows}");
+    let ticks = b.js(
+        "return [...document.querySelectorAll('#chart-hours text')].slice(0, 5).map(t => t.textContent)",
+        json!([]),
+    );
+    assert_eq!(ticks, json!(["0", "1", "2", "3", "4"]));
+    // The month view with its 漏报 / 错报 counts.
+    b.click("#month-submit");
+    let missed = b.wait_js(
+        Duration::from_secs(5),
+        "month view",
+        "const m = document.querySelector('#marks-missed'); return m && m.textContent",
+    );
+    assert_eq!(missed, "0");
+    b.click("#lang");
+    assert_eq!(b.text("#kpi-submit"), "Show");
+    b.screenshot("english-month");
 }
