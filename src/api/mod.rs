@@ -157,7 +157,12 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path only: a query string may carry `access_token` (WebSocket).
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
 }
 
 async fn healthz(State(st): State<AppState>) -> impl IntoResponse {

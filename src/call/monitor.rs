@@ -289,10 +289,14 @@ impl Calls {
             .get(&key)
             .and_then(|c| c.monitor.as_ref())
             .is_some_and(|m| m.leg == leg);
-        if !ours || self.talking_streams(key).is_none() {
-            // Stopped meanwhile, or the call moved on (transfer, hold, end).
-            self.drop_monitor(key, "the call is not bridged any more");
+        if !ours {
+            // A leg of a monitor stopped meanwhile (a newer one may be on the call).
             self.hangup(leg);
+            return;
+        }
+        if self.talking_streams(key).is_none() {
+            // The call moved on while the softphone rang (hold, the agent gone).
+            self.drop_monitor(key, "the call is not bridged any more");
             return;
         }
         if let Some(m) = self.calls.get_mut(&key).and_then(|c| c.monitor.as_mut()) {

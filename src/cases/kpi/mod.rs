@@ -35,7 +35,6 @@ pub const DEFAULT_SERVICE_LEVEL_SECS: u32 = 15;
 /// What a report needs of one inbound call record.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CallFact {
-    pub id: String,
     /// A callback to a citizen (or any call we placed): never counted.
     pub outbound: bool,
     pub queue: Option<String>,

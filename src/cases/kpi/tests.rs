@@ -27,9 +27,8 @@ fn date(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
 }
 
-fn call(id: &str, queue: Option<&str>, agent: Option<&str>, offered: DateTime<Utc>) -> CallFact {
+fn call(_id: &str, queue: Option<&str>, agent: Option<&str>, offered: DateTime<Utc>) -> CallFact {
     CallFact {
-        id: id.into(),
         queue: queue.map(Into::into),
         agent_id: agent.map(Into::into),
         offered_at: offered,

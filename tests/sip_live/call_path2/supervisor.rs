@@ -4,16 +4,19 @@
 //! hears it, the caller does not), barge (the caller hears it too); `DELETE` hangs its leg up and
 //! leaves caller and agent talking; the force hang-up ends the call and the record says who;
 //! the audit trail has every action. A second call ends while monitored: the supervisor's leg is
-//! hung up with it. A third is transferred while barged into: monitoring stops first. Queue 12319 (≈ 8 s of greeting) keeps each test well under a minute.
+//! hung up with it. A transfer, a hold (a SIPp agent) and the supervisor hanging up (a SIPp
+//! softphone as 8001) each stop monitoring, and caller and agent talk on without the supervisor. Queue 12319 (≈ 8 s of greeting) keeps each test well under a minute.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::ready_sipp_agent;
 use crate::call_path::{before_queue, config, ended_records, record, start, LIFE};
-use crate::support::agent::{ready_agent, wait_registered, wait_state, Agent, Answer};
+use crate::support::agent::{agent_tone, ready_agent, wait_registered, wait_state, Agent, Answer};
 use crate::support::audio::tone_seconds;
 use crate::support::caller::{Caller, CALLER_HZ};
+use crate::support::softphone::{Script, SippAgent};
 use crate::support::{wait_for, Server};
 
 const SUPERVISOR: &str = "demo-supervisor";
@@ -382,6 +385,134 @@ fn a_transfer_stops_the_barge_first() {
         stop["detail"]
             .as_str()
             .is_some_and(|d| d.contains("transferred")),
+        "{stop}"
+    );
+}
+
+/// The supervisor hangs up by themselves (a SIPp softphone as 8001 that hangs up after 3 s):
+/// caller and agent are bridged again and the step says why.
+#[test]
+fn the_supervisor_hanging_up_restores_the_bridge() {
+    let server = start(config());
+    let greeting = before_queue("12319");
+    let agent = ready_agent(&server, "2001", Answer::Auto, LIFE);
+    let _sup = SippAgent::start(
+        &server,
+        "8001",
+        Script::HangUp {
+            talk: Duration::from_secs(3),
+        },
+        greeting + Duration::from_secs(30),
+    );
+    wait_registered(&server, "8001", Duration::from_secs(10));
+    let caller = "13800000204";
+    let call = Caller::new("12319", caller)
+        .hold(greeting + Duration::from_secs(13))
+        .dial(&server);
+    wait_state(
+        &server,
+        "2001",
+        "on-call",
+        greeting + Duration::from_secs(8),
+    );
+    let id = live_call(&server, caller)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, reply) = monitor(&server, &id, json!({"mode": "barge"}));
+    assert_eq!(code, 202, "{reply}");
+    wait_monitor(&server, caller, Some("connected"));
+    wait_monitor(&server, caller, None);
+    let called = call.wait();
+    called.assert_success();
+    // The caller heard the supervisor while barging, then only the agent again.
+    assert!(tone_seconds(&called.heard, SUPERVISOR_HZ) >= 1.0);
+    let tail = &called.heard[called.heard.len().saturating_sub(16000)..];
+    assert!(
+        tone_seconds(tail, agent.tone()) >= 1.5 && tone_seconds(tail, SUPERVISOR_HZ) == 0.0,
+        "the caller's last 2 s"
+    );
+    let rec = &ended_records(&server, caller, 1)[0];
+    let rec = record(&server, rec["id"].as_str().unwrap());
+    assert_eq!(rec["disposition"], "answered", "{rec}");
+    let stop = rec["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "monitor-stop")
+        .unwrap_or_else(|| panic!("no monitor-stop in {rec}"));
+    assert!(
+        stop["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("supervisor's leg ended")),
+        "{stop}"
+    );
+}
+
+/// The agent (a SIPp softphone) puts the call on hold while a supervisor listens: monitoring
+/// stops (the supervisor's leg gets its BYE), the caller hears music on hold, and after the
+/// resume caller and agent talk again.
+#[test]
+fn a_hold_stops_the_monitor() {
+    let server = start(config());
+    let greeting = before_queue("12319");
+    let (talk, hold) = (Duration::from_secs(6), Duration::from_secs(4));
+    let _agent = ready_sipp_agent(
+        &server,
+        "2001",
+        Script::Hold { talk, hold },
+        greeting + Duration::from_secs(30),
+    );
+    let sup = Agent::start(&server, "8001", Answer::Auto, LIFE);
+    wait_registered(&server, "8001", Duration::from_secs(10));
+    let caller = "13800000205";
+    let call = Caller::new("12319", caller)
+        .hold(greeting + talk + hold + Duration::from_secs(5))
+        .dial(&server);
+    wait_state(
+        &server,
+        "2001",
+        "on-call",
+        greeting + Duration::from_secs(8),
+    );
+    let id = live_call(&server, caller)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, reply) = monitor(&server, &id, json!({"mode": "listen"}));
+    assert_eq!(code, 202, "{reply}");
+    wait_monitor(&server, caller, Some("connected"));
+    wait_for(
+        talk + Duration::from_secs(3),
+        "BYE to the supervisor",
+        || (sup.requests(server.sip, "BYE").len() == 1).then_some(()),
+    );
+    assert!(live_call(&server, caller)["monitor"].is_null());
+    // While on hold nobody may monitor the call.
+    let (code, reply) = monitor(&server, &id, json!({"mode": "listen"}));
+    assert_eq!(code, 409, "{reply}");
+    let called = call.wait();
+    called.assert_success();
+    let tail = &called.heard[called.heard.len().saturating_sub(16000)..];
+    assert!(
+        tone_seconds(tail, agent_tone("2001")) >= 1.5,
+        "caller and agent talk again after the resume"
+    );
+    let heard = heard_when_written(&sup);
+    assert!(
+        tone_seconds(&heard, CALLER_HZ) >= 2.0,
+        "the supervisor listened"
+    );
+    let rec = &ended_records(&server, caller, 1)[0];
+    let rec = record(&server, rec["id"].as_str().unwrap());
+    let stop = rec["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "monitor-stop")
+        .unwrap_or_else(|| panic!("no monitor-stop in {rec}"));
+    assert!(
+        stop["detail"].as_str().is_some_and(|d| d.contains("hold")),
         "{stop}"
     );
 }
