@@ -144,6 +144,53 @@ mod tests {
         }
     }
 
+    /// The keys of one language's table in `i18n.js` (`key: "…"` or `"key": "…"`).
+    fn i18n_keys(block: &str) -> std::collections::BTreeSet<String> {
+        let mut keys = std::collections::BTreeSet::new();
+        for part in block.split(": \"").collect::<Vec<_>>().iter().rev().skip(1) {
+            let tail = part.trim_end();
+            let key = match tail.strip_suffix('"') {
+                Some(q) => q.rsplit('"').next().unwrap_or_default(),
+                None => tail
+                    .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or_default(),
+            };
+            keys.insert(key.to_string());
+        }
+        keys
+    }
+
+    /// Both languages have the same keys, and every literal key the pages use is there.
+    #[test]
+    fn every_text_has_both_languages() {
+        let table = std::str::from_utf8(asset("i18n.js").unwrap().bytes).unwrap();
+        let (zh, en) = table.split_once("\n  en: {").expect("an en table");
+        let (zh, en) = (i18n_keys(zh), i18n_keys(en));
+        assert!(zh.len() > 100, "{zh:?}");
+        assert_eq!(zh, en);
+        for a in ASSETS.iter().filter(|a| a.name != "i18n.js") {
+            let Ok(text) = std::str::from_utf8(a.bytes) else {
+                continue;
+            };
+            for marker in ["data-i18n=\"", "data-i18n-ph=\"", "t(\""] {
+                for (at, _) in text.match_indices(marker) {
+                    // `t("…")` as a call of its own (not `get("…")`), with a literal key.
+                    let before = text[..at].chars().next_back().unwrap_or(' ');
+                    let part = &text[at + marker.len()..];
+                    let key = part.split('"').next().unwrap_or_default();
+                    let call = marker == "t(\"";
+                    if call && (before.is_ascii_alphanumeric() || before == '.' || before == '_') {
+                        continue;
+                    }
+                    if !call || part[key.len()..].starts_with("\")") {
+                        assert!(zh.contains(key), "{} uses {key:?}, not in i18n.js", a.name);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn etags_differ_between_assets() {
         let tags: std::collections::HashSet<_> = ASSETS.iter().map(etag).collect();

@@ -118,7 +118,7 @@
       });
       table.append(el("tr", { "data-call": c.id }, [
         el("td", {}, c.caller), el("td", {}, (c.queue || "—") + (c.number ? " (" + c.number + ")" : "")), el("td", {}, c.agent || "—"),
-        el("td", {}, c.stage || ""), el("td.num.tick", { "data-since": c.answered_at || c.since },
+        el("td", {}, c.stage ? t("stage." + c.stage) : ""), el("td.num.tick", { "data-since": c.answered_at || c.since },
           H.secs(elapsed(c.answered_at || c.since))),
         el("td", {}, m ? t(m.mode) + " · " + m.supervisor + " (" + m.extension + ")" : "—"),
         el("td", {}, [modeBtn("listen"), modeBtn("whisper"), modeBtn("barge"),
