@@ -292,7 +292,7 @@ async fn deleting_the_session_ends_it(b: Backend) {
 async fn a_session_expires(b: Backend) {
     let ts = TestStore::new(b).await;
     let mut state = hotline::api::AppState::new(ts.store.clone(), ts.config.clone());
-    state.sessions = Arc::new(Sessions::with_ttl(chrono::Duration::milliseconds(300)));
+    state.sessions = Arc::new(Sessions::with_ttl(chrono::Duration::milliseconds(1500)));
     let app = hotline::api::router(state);
     let v = login(&app, json!({"agent": "1001", "password": "demo-1001"}))
         .await
@@ -308,7 +308,7 @@ async fn a_session_expires(b: Backend) {
     )
     .await;
     assert_eq!(ok.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
     let late = send(
         &app,
         Method::GET,

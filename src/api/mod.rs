@@ -140,8 +140,11 @@ pub fn router(state: AppState) -> Router {
         );
     Router::new()
         .route("/healthz", get(healthz))
-        .merge(web::routes())
         .route("/metrics", get(metrics::metrics))
+        .route("/", get(web::desk))
+        .route("/wallboard", get(web::wallboard))
+        .route("/reports", get(web::reports))
+        .route("/assets/{file}", get(web::serve_asset))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

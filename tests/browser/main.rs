@@ -7,7 +7,8 @@
 //! Scenarios: an agent logs in on the desk and goes ready; a call pops up with the caller's
 //! earlier order; an order created from the form is in `GET /api/v1/work-orders` and tied to
 //! the call; the wallboard shows a waiting caller in its queue and an agent's state change
-//! live.
+//! live; a supervisor clicks 监听 on a call and their softphone (baresip as 8001) hears both
+//! sides, then 停止 and 强拆; the reports page draws its table and charts.
 
 #[path = "../sip_live/support/mod.rs"]
 mod support;
@@ -18,8 +19,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use support::agent::{ready_agent, wait_state, Agent, Answer};
-use support::caller::Caller;
+use support::agent::{ready_agent, wait_registered, wait_state, Agent, Answer};
+use support::audio::tone_seconds;
+use support::caller::{Caller, CALLER_HZ};
 use support::{wait_for, Config, Server};
 use webdriver::Browser;
 
@@ -315,6 +317,106 @@ fn wallboard_shows_the_queue_and_agent_changes_live() {
     b.screenshot("forced-logout");
 }
 
+/// The supervisor on the wallboard: 监听 on a call in progress calls their softphone (8001),
+/// which then hears the caller and the agent; 停止 hangs it up; 强拆 (clicked twice, it asks
+/// first) ends the call. The audit trail says who did it.
+#[test]
+fn supervisor_listens_from_the_wallboard() {
+    const AGENT_HZ: u32 = 550;
+    let server = Server::start(config(), LOCAL);
+    let _agent = ready_agent(&server, "2001", Answer::Auto, LIFE);
+    let sup = Agent::start(&server, "8001", Answer::Auto, LIFE);
+    wait_registered(&server, "8001", Duration::from_secs(10));
+    let b = Browser::start("supervisor");
+    b.go(&url(&server, "/wallboard"));
+    b.type_into("#login-token", "demo-supervisor");
+    b.click("#login-submit");
+    b.find("#calls");
+
+    let greeting = before_queue_12319();
+    let caller = "13900000303";
+    let call = Caller::new("12319", caller)
+        .until_hung_up(greeting + Duration::from_secs(60))
+        .dial(&server);
+    wait_state(
+        &server,
+        "2001",
+        "on-call",
+        greeting + Duration::from_secs(8),
+    );
+    b.wait_js(
+        Duration::from_secs(8),
+        "the call on the board, talking",
+        &format!(
+            "const r = [...document.querySelectorAll('#calls tr[data-call]')]\
+               .find(r => r.textContent.includes('{caller}')); \
+             return r && r.textContent.includes('2001') && r.dataset.call"
+        ),
+    );
+    b.screenshot("call-on-board");
+    b.click("#calls tr[data-call] button[data-action='listen']");
+    let live = wait_for(Duration::from_secs(8), "monitor connected", || {
+        let (_, live) = server.api_as("demo-supervisor", "GET", "/api/v1/live", None);
+        live["calls"]
+            .as_array()?
+            .iter()
+            .find(|c| c["caller"] == caller && c["monitor"]["state"] == "connected")
+            .cloned()
+    });
+    assert_eq!(live["monitor"]["mode"], "listen", "{live}");
+    assert_eq!(live["monitor"]["extension"], "8001", "{live}");
+    b.wait_js(
+        Duration::from_secs(5),
+        "listen shown on the board",
+        "return document.querySelector(\"#calls button.on[data-action='listen']\")",
+    );
+    b.screenshot("listening");
+    std::thread::sleep(Duration::from_secs(5));
+    b.click("#calls tr[data-call] button[data-action='stop']");
+    wait_for(Duration::from_secs(5), "BYE to the supervisor", || {
+        (!sup.requests(server.sip, "BYE").is_empty()).then_some(())
+    });
+    // What the softphone heard while listening: the caller's and the agent's tones.
+    let heard = wait_for(Duration::from_secs(5), "8001's audio", || {
+        let h = sup.heard();
+        (h.len() > 8000).then_some(h)
+    });
+    let (from_caller, from_agent) = (
+        tone_seconds(&heard, CALLER_HZ),
+        tone_seconds(&heard, AGENT_HZ),
+    );
+    assert!(
+        from_caller >= 3.0 && from_agent >= 3.0,
+        "the supervisor heard the caller {from_caller} s and the agent {from_agent} s"
+    );
+    // 强拆: the first click asks, the second hangs up.
+    b.click("#calls tr[data-call] button[data-action='hangup']");
+    b.screenshot("confirm-hangup");
+    b.click("#calls tr[data-call] button[data-action='hangup']");
+    call.wait().assert_success();
+    let (code, audit) = server.api("GET", "/api/v1/audit?actor=supervisor&limit=20", None);
+    assert_eq!(code, 200, "{audit}");
+    let actions: Vec<&str> = audit
+        .as_array()
+        .or_else(|| audit["items"].as_array())
+        .unwrap_or_else(|| panic!("audit list: {audit}"))
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for want in ["login", "listen", "monitor-stop", "force-hangup"] {
+        assert!(
+            actions.contains(&want),
+            "{want} in the audit trail: {actions:?}"
+        );
+    }
+    b.wait_js(
+        Duration::from_secs(8),
+        "the call gone from the board",
+        "return !document.querySelector('#calls tr[data-call]')",
+    );
+    b.screenshot("after-hangup");
+}
+
 /// The reports page renders its form, table and charts for a supervisor (with no calls yet).
 #[test]
 fn reports_page_renders_for_a_supervisor() {
@@ -331,10 +433,31 @@ fn reports_page_renders_for_a_supervisor() {
     b.screenshot("reports");
     let err = b.text("#kpi-error");
     assert!(err.is_empty(), "reports error: {err}");
-    assert!(
-        b.js(
-            "return document.querySelectorAll('#chart-hours rect.bar').length",
-            json!([])
-        ) == 48
+    // Two bars an hour, a row a day of the last week and the total, all counts zero.
+    let bars = b.js(
+        "return document.querySelectorAll('#chart-hours rect.bar').length",
+        json!([]),
     );
+    assert_eq!(bars, 48);
+    let rows = b.js(
+        "return [...document.querySelectorAll('#kpi-table tr[data-key]')].map(r => r.dataset.key)",
+        json!([]),
+    );
+    assert_eq!(rows.as_array().map(Vec::len), Some(8), "{rows}");
+    let ticks = b.js(
+        "return [...document.querySelectorAll('#chart-hours text')].slice(0, 5).map(t => t.textContent)",
+        json!([]),
+    );
+    assert_eq!(ticks, json!(["0", "1", "2", "3", "4"]));
+    // The month view with its 漏报 / 错报 counts.
+    b.click("#month-submit");
+    let missed = b.wait_js(
+        Duration::from_secs(5),
+        "month view",
+        "const m = document.querySelector('#marks-missed'); return m && m.textContent",
+    );
+    assert_eq!(missed, "0");
+    b.click("#lang");
+    assert_eq!(b.text("#kpi-submit"), "Show");
+    b.screenshot("english-month");
 }

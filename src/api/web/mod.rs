@@ -9,11 +9,8 @@ use std::sync::OnceLock;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 
 use super::error::ApiError;
-use super::AppState;
 
 /// One embedded file.
 pub struct Asset {
@@ -68,22 +65,19 @@ fn etag(a: &Asset) -> &'static str {
     tags[i].as_str()
 }
 
-/// The page routes and `/assets/{file}`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/",
-            get(|h: HeaderMap| async move { page("desk.html", &h) }),
-        )
-        .route(
-            "/wallboard",
-            get(|h: HeaderMap| async move { page("wallboard.html", &h) }),
-        )
-        .route(
-            "/reports",
-            get(|h: HeaderMap| async move { page("reports.html", &h) }),
-        )
-        .route("/assets/{file}", get(serve_asset))
+/// `GET /`: the agent desk.
+pub async fn desk(headers: HeaderMap) -> Response {
+    page("desk.html", &headers)
+}
+
+/// `GET /wallboard`.
+pub async fn wallboard(headers: HeaderMap) -> Response {
+    page("wallboard.html", &headers)
+}
+
+/// `GET /reports`.
+pub async fn reports(headers: HeaderMap) -> Response {
+    page("reports.html", &headers)
 }
 
 fn page(name: &str, headers: &HeaderMap) -> Response {
@@ -93,7 +87,8 @@ fn page(name: &str, headers: &HeaderMap) -> Response {
     }
 }
 
-async fn serve_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+/// `GET /assets/{file}`.
+pub async fn serve_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     match asset(&file) {
         Some(a) => send(a, &headers),
         None => ApiError::not_found(format!("asset {file}")).into_response(),
@@ -145,6 +140,53 @@ mod tests {
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
                     .collect();
                 assert!(asset(&name).is_some(), "{} links /assets/{name}", a.name);
+            }
+        }
+    }
+
+    /// The keys of one language's table in `i18n.js` (`key: "…"` or `"key": "…"`).
+    fn i18n_keys(block: &str) -> std::collections::BTreeSet<String> {
+        let mut keys = std::collections::BTreeSet::new();
+        for part in block.split(": \"").collect::<Vec<_>>().iter().rev().skip(1) {
+            let tail = part.trim_end();
+            let key = match tail.strip_suffix('"') {
+                Some(q) => q.rsplit('"').next().unwrap_or_default(),
+                None => tail
+                    .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or_default(),
+            };
+            keys.insert(key.to_string());
+        }
+        keys
+    }
+
+    /// Both languages have the same keys, and every literal key the pages use is there.
+    #[test]
+    fn every_text_has_both_languages() {
+        let table = std::str::from_utf8(asset("i18n.js").unwrap().bytes).unwrap();
+        let (zh, en) = table.split_once("\n  en: {").expect("an en table");
+        let (zh, en) = (i18n_keys(zh), i18n_keys(en));
+        assert!(zh.len() > 100, "{zh:?}");
+        assert_eq!(zh, en);
+        for a in ASSETS.iter().filter(|a| a.name != "i18n.js") {
+            let Ok(text) = std::str::from_utf8(a.bytes) else {
+                continue;
+            };
+            for marker in ["data-i18n=\"", "data-i18n-ph=\"", "t(\""] {
+                for (at, _) in text.match_indices(marker) {
+                    // `t("…")` as a call of its own (not `get("…")`), with a literal key.
+                    let before = text[..at].chars().next_back().unwrap_or(' ');
+                    let part = &text[at + marker.len()..];
+                    let key = part.split('"').next().unwrap_or_default();
+                    let call = marker == "t(\"";
+                    if call && (before.is_ascii_alphanumeric() || before == '.' || before == '_') {
+                        continue;
+                    }
+                    if !call || part[key.len()..].starts_with("\")") {
+                        assert!(zh.contains(key), "{} uses {key:?}, not in i18n.js", a.name);
+                    }
+                }
             }
         }
     }

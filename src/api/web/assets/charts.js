@@ -62,8 +62,9 @@
   // series: [{name, color, values: [count]}], one group of bars per label.
   window.barChart = function (box, labels, series) {
     const max = Math.max(1, ...series.flatMap((s) => s.values.map((v) => v || 0)));
+    // A top that is a multiple of 4, so that the four grid steps are whole numbers.
     const nice = Math.pow(10, Math.floor(Math.log10(max)));
-    const top = Math.ceil(max / nice) * nice;
+    const top = Math.max(4, Math.ceil(Math.ceil(max / nice) * nice / 4) * 4);
     const { root, y, step } = frame(labels, top, (v) => String(Math.round(v)));
     const w = (step * 0.8) / series.length;
     series.forEach((s, k) => {

@@ -94,24 +94,24 @@
     }
   }
 
-  function orderRows(table, orders, attachable) {
-    table.replaceChildren();
+  // The caller's orders as a list: number, type, status, title, when; open ones can be
+  // attached to the call.
+  function orderRows(box, orders, attachable) {
+    box.replaceChildren();
     if (!orders || !orders.length) {
-      table.append(el("tr", {}, el("td.muted", {}, t("none"))));
+      box.append(el("div.muted", {}, t("none")));
       return;
     }
     for (const o of orders) {
-      const cells = [
-        el("td", {}, o.number), el("td", {}, t("rt." + o.request_type)),
-        el("td", {}, t("status." + o.status)), el("td", {}, o.title || ""), el("td.muted", {}, H.time(o.created_at)),
-      ];
-      if (attachable) {
-        cells.push(el("td", {}, el("button", {
+      box.append(el("div.order", { "data-number": o.number }, [
+        el("div", {}, [el("b", {}, o.number), " " + t("rt." + o.request_type) + " · " +
+          t("status." + o.status)]),
+        el("div", {}, [o.title || "", " ", el("span.muted", {}, H.time(o.created_at))]),
+        attachable ? el("button", {
           type: "button", "data-order": o.id,
           onclick: (e) => attach(o, e.target),
-        }, t("attach"))));
-      }
-      table.append(el("tr", { "data-number": o.number }, cells));
+        }, t("attach")) : null,
+      ]));
     }
   }
 

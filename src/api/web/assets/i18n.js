@@ -39,6 +39,8 @@ window.H_I18N = {
     "status.received": "已受理", "status.registered": "已登记", "status.rejected": "不予受理",
     "status.dispatched": "已派单", "status.returned": "已退单", "status.handled": "已办理",
     "status.verified": "已回访", "status.closed": "已办结", "status.merged": "已合并",
+    "stage.offered": "呼入", "stage.greeting": "语音导航", "stage.queue": "排队", "stage.ringing": "振铃",
+    "stage.talking": "通话中", "stage.message": "留言", "stage.overflow": "溢出", "stage.survey": "满意度评价",
     error: "出错", saved: "已保存", supervisor_login: "班长登录（令牌）", days: "每日", agent: "坐席",
   },
   en: {
@@ -82,6 +84,9 @@ window.H_I18N = {
     aht: "AHT", short_abandoned: "Short abandons", callback_rate: "Callback rate",
     satisfaction: "Satisfaction", on_time: "On-time closure", fcr: "First-contact resolution",
     key: "Key", targets: "Targets", error: "Error", saved: "Saved",
+    "stage.offered": "Offered", "stage.greeting": "Greeting", "stage.queue": "Queued",
+    "stage.ringing": "Ringing", "stage.talking": "Talking", "stage.message": "Message",
+    "stage.overflow": "Overflow", "stage.survey": "Survey",
     "status.received": "Received", "status.registered": "Registered", "status.rejected": "Rejected",
     "status.dispatched": "Dispatched", "status.returned": "Returned", "status.handled": "Handled",
     "status.verified": "Verified", "status.closed": "Closed", "status.merged": "Merged",

@@ -27,12 +27,26 @@
       COLS.map(([f, , fmt]) => {
         const v = f === "key" && isTotal ? t("total") : r[f];
         const text = fmt ? fmt(v) : v === null || v === undefined ? "—" : String(v);
-        return el(f === "key" ? "td" : "td.num", {}, f === "key" && r.calls_url && !isTotal
-          ? el("a", { href: r.calls_url, title: r.calls_url }, text) : text);
+        if (f !== "key" || !r.calls_url) return el(f === "key" ? "td" : "td.num", {}, text);
+        // The row's calls (every number traces back to them), opened with the session token.
+        return el("td.key", {}, [text, " ", el("a", {
+          href: r.calls_url, title: r.calls_url, class: "calls",
+          onclick: (e) => { e.preventDefault(); openJson(r.calls_url); },
+        }, "↗")]);
       }));
     for (const r of rows) table.append(line(r, false));
     if (total) table.append(line(total, true));
     if (!rows.length) table.append(el("tr", {}, el("td.muted", { colspan: COLS.length }, t("no_data"))));
+  }
+
+  async function openJson(url) {
+    try {
+      const r = await fetch(url, { headers: { Authorization: "Bearer " + H.token } });
+      if (!r.ok) throw new Error((await r.json().catch(() => ({}))).message || r.status);
+      window.open(URL.createObjectURL(new Blob([await r.text()], { type: "application/json" })), "_blank");
+    } catch (err) {
+      H.toast(err.message, true);
+    }
   }
 
   function query() {

@@ -11,6 +11,7 @@
   let loadedAt = 0;
   let pending = null;
   let lastLoad = 0;
+  const armed = {};     // call id → until when its 强拆 button is armed
 
   function showLogin(show) {
     $("#login").classList.toggle("hidden", !show);
@@ -105,16 +106,19 @@
         type: "button", "data-action": mode,
         onclick: () => monitor(c, mode),
       }, t(mode));
-      const hang = el("button.danger", { type: "button", "data-action": "hangup" }, t("hangup"));
+      // 强拆 asks first: the first click arms it for 3 s (kept across reloads of the board).
+      const armedNow = (armed[c.id] || 0) > Date.now();
+      const hang = el("button.danger", { type: "button", "data-action": "hangup" },
+        t(armedNow ? "confirm_hangup" : "hangup"));
       hang.addEventListener("click", () => {
-        if (hang.dataset.armed) { hangup(c); return; }
-        hang.dataset.armed = "1";
+        if ((armed[c.id] || 0) > Date.now()) { delete armed[c.id]; hangup(c); return; }
+        armed[c.id] = Date.now() + 3000;
         hang.textContent = t("confirm_hangup");
-        setTimeout(() => { delete hang.dataset.armed; hang.textContent = t("hangup"); }, 3000);
+        setTimeout(() => { if (hang.isConnected) hang.textContent = t("hangup"); }, 3000);
       });
       table.append(el("tr", { "data-call": c.id }, [
-        el("td", {}, c.number || c.caller), el("td", {}, c.queue || "—"), el("td", {}, c.agent || "—"),
-        el("td", {}, c.stage || ""), el("td.num.tick", { "data-since": c.answered_at || c.since },
+        el("td", {}, c.caller), el("td", {}, (c.queue || "—") + (c.number ? " (" + c.number + ")" : "")), el("td", {}, c.agent || "—"),
+        el("td", {}, c.stage ? t("stage." + c.stage) : ""), el("td.num.tick", { "data-since": c.answered_at || c.since },
           H.secs(elapsed(c.answered_at || c.since))),
         el("td", {}, m ? t(m.mode) + " · " + m.supervisor + " (" + m.extension + ")" : "—"),
         el("td", {}, [modeBtn("listen"), modeBtn("whisper"), modeBtn("barge"),
