@@ -472,6 +472,26 @@ fn wrap_up_holds_the_agent() {
         "1001 ready after {:?}, before its {wrap} s wrap-up: {back}",
         ended_at.elapsed()
     );
+    // Each wrap-up is written onto the call it followed (the agent's day sums them): 1001's
+    // full countdown, 1002's ended early.
+    let wrap_up = |agent: &str| {
+        let (code, day) = server.api("GET", &format!("/api/v1/agents/{agent}/day"), None);
+        assert_eq!(code, 200, "{day}");
+        day["wrap_up_secs"].as_f64().unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while wrap_up("1001") == 0.0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (w1, w2) = (wrap_up("1001"), wrap_up("1002"));
+    assert!(
+        (w1 - wrap as f64).abs() <= 2.0,
+        "1001's wrap-up {w1} s, its countdown {wrap} s"
+    );
+    assert!(
+        w2 > 0.0 && w2 < wrap as f64,
+        "1002's wrap-up {w2} s, ended early"
+    );
 }
 
 /// (e) No answer moves to the next agent: 1001 (idle longer) rings without answering, is
