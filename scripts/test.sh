@@ -4,7 +4,8 @@
 # databases of their own, named hotline_test_*; override with HOTLINE_TEST_PG), and the real SIP
 # peers the live SIP tests run against: SIPp (Debian sip-tester) as callers and baresip
 # (baresip-core, with its g711, aufile, aubridge and sndfile modules) as the seat agents'
-# softphones, and dumpcap (tshark) that captures what SIPp's media port receives.
+# softphones, dumpcap (tshark) that captures what SIPp's media port receives, and Chromium with
+# chromedriver for the browser tests of the web pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,15 @@ if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command 
   echo "== installing SIPp, baresip and dumpcap (Debian packages sip-tester, baresip-core, tshark)"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq sip-tester baresip-core tshark >/dev/null
+fi
+
+# The browser tests (tests/browser) drive headless Chromium through chromedriver; a CJK font
+# makes their screenshots readable.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+   || ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then
+  echo "== installing Chromium, chromedriver and a CJK font (Debian chromium, chromium-driver, fonts-wqy-microhei)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
 fi
 
 # Databases left behind by an interrupted earlier run.
