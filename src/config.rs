@@ -512,6 +512,20 @@ pub struct ApiUser {
     pub department: Option<String>,
     /// For role channel: the intake channel this user reports through (e.g. "web").
     pub channel: Option<String>,
+    /// For roles supervisor and admin: the SIP user name of their softphone (班长席 phone),
+    /// called when they listen to, whisper into or barge into a call. It registers with
+    /// `sip_password` (or the two HA1s), like an agent's softphone, but is never an ACD agent.
+    #[serde(default)]
+    pub extension: Option<String>,
+    /// The softphone's password in clear (demo and development); prefer the two HA1s.
+    #[serde(default)]
+    pub sip_password: Option<String>,
+    /// Hex MD5(extension:realm:password) for `[sip].realm` (`hotline sip-ha1` prints it).
+    #[serde(default)]
+    pub sip_ha1_md5: Option<String>,
+    /// Hex SHA-256(extension:realm:password) for `[sip].realm`.
+    #[serde(default)]
+    pub sip_ha1_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -706,16 +720,39 @@ impl Config {
         })
     }
 
-    /// True while any demo credential of the shipped example is configured.
-    pub fn has_demo_credentials(&self) -> bool {
+    /// The digest HA1s of the users' softphones (`[[users]] extension`), by SIP user name,
+    /// for the registrar beside the agents' (which come from the store). Entries whose
+    /// credentials are missing or malformed are left out (check-config names them).
+    pub fn user_softphones(&self) -> std::collections::HashMap<String, crate::sip::auth::Ha1> {
         self.users
             .iter()
-            .any(|u| u.token.as_deref().is_some_and(|t| t.starts_with("demo-")))
-            || self.agents.iter().any(|a| {
-                a.password
+            .filter_map(|u| {
+                let ext = u.extension.as_ref()?;
+                let ha1 = match (&u.sip_password, &u.sip_ha1_md5, &u.sip_ha1_sha256) {
+                    (Some(p), _, _) => {
+                        crate::sip::auth::Ha1::from_password(ext, &self.sip.realm, p)
+                    }
+                    (None, md5, sha) => {
+                        crate::sip::auth::Ha1::from_hex(md5.as_deref(), sha.as_deref()).ok()?
+                    }
+                };
+                (ha1.md5.is_some() || ha1.sha256.is_some()).then(|| (ext.clone(), ha1))
+            })
+            .collect()
+    }
+
+    /// True while any demo credential of the shipped example is configured.
+    pub fn has_demo_credentials(&self) -> bool {
+        self.users.iter().any(|u| {
+            u.token.as_deref().is_some_and(|t| t.starts_with("demo-"))
+                || u.sip_password
                     .as_deref()
                     .is_some_and(|p| p.starts_with("demo-"))
-            })
+        }) || self.agents.iter().any(|a| {
+            a.password
+                .as_deref()
+                .is_some_and(|p| p.starts_with("demo-"))
+        })
     }
 }
 

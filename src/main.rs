@@ -77,9 +77,10 @@ enum Cmd {
         config: ConfigArg,
     },
     /// Print the digest HA1 hashes of a softphone password, for `ha1_md5` / `ha1_sha256` in the
-    /// agents' configuration (so the password itself need not be written down).
+    /// agents' configuration, or `sip_ha1_md5` / `sip_ha1_sha256` of a supervisor's softphone
+    /// (so the password itself need not be written down).
     SipHa1 {
-        /// The agent's SIP user name (its id).
+        /// The SIP user name (an agent's id, or a supervisor's extension).
         #[arg(long)]
         user: String,
         /// The digest realm (`[sip].realm`, default "hotline").
@@ -348,7 +349,7 @@ async fn migrate(path: &Path, o: Overrides) -> anyhow::Result<()> {
 }
 
 async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
-    let c = load_config(path, o)?;
+    let mut c = load_config(path, o)?;
     if c.has_demo_credentials() {
         tracing::warn!(
             "demo credentials are configured (demo-* tokens or passwords); replace them before \
@@ -356,10 +357,16 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
         );
     }
     let store = open_store(&c).await?;
-    let credentials = store
+    let mut credentials = store
         .sip_credentials(&c.sip.realm)
         .await
         .context("loading softphone credentials")?;
+    // Supervisors' softphones register too (they are called to listen in), but are no agents.
+    credentials.extend(c.user_softphones());
+    for u in &mut c.users {
+        // Hashed above; the clear password is not kept.
+        u.sip_password = None;
+    }
     let sip_cfg = hotline::sip::endpoint::EndpointConfig::new(
         c.sip.clone(),
         c.server.sip_addr,

@@ -53,6 +53,10 @@ fn app(ts: &TestStore, data_dir: &Path) -> axum::Router {
         agent: Some("1002".into()),
         department: None,
         channel: None,
+        extension: None,
+        sip_password: None,
+        sip_ha1_md5: None,
+        sip_ha1_sha256: None,
     });
     hotline::api::router(hotline::api::AppState::new(ts.store.clone(), config))
 }

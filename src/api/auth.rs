@@ -1,5 +1,6 @@
 //! Bearer-token authentication: tokens from configuration (in clear or as SHA-256), each naming
-//! a user with one role. Tokens are compared by their hash, so the table never holds clear text.
+//! a user with one role, and the session tokens of the web pages (`api::session`). Tokens are
+//! compared by their hash, so no table holds clear text.
 
 use std::collections::HashMap;
 
@@ -14,7 +15,12 @@ use crate::config::{ApiUser, Role};
 
 /// Hex SHA-256 of a token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
+    token_hash_bytes(token.as_bytes())
+}
+
+/// Hex SHA-256 of some bytes.
+pub fn token_hash_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -77,29 +83,41 @@ impl User {
     }
 }
 
+/// The bearer token of a request's `Authorization` header.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::unauthorized("Authorization must be \"Bearer <token>\""))
+}
+
+/// The user a token stands for: a configured API token or a live session token.
+pub fn user_for_token(state: &AppState, token: &str) -> Result<User, ApiError> {
+    if let Some(u) = state.users.find(token) {
+        return Ok(User(u.clone()));
+    }
+    state
+        .sessions
+        .find(token, chrono::Utc::now())
+        .map(User)
+        .ok_or_else(|| ApiError::unauthorized("unknown or expired token"))
+}
+
 impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("Authorization must be \"Bearer <token>\""))?;
-        state
-            .users
-            .0
-            .get(&token_hash(token))
-            .map(|u| User(u.clone()))
-            .ok_or_else(|| ApiError::unauthorized("unknown token"))
+        let token = bearer_token(&parts.headers)?;
+        user_for_token(state, &token)
     }
 }

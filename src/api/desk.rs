@@ -20,7 +20,7 @@ use crate::acd::Requested;
 use crate::call::{CallsHandle, DeskCommand, DeskError};
 use crate::config::Role;
 
-fn calls(st: &AppState) -> Result<&CallsHandle, ApiError> {
+pub(super) fn calls(st: &AppState) -> Result<&CallsHandle, ApiError> {
     st.calls.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -30,13 +30,18 @@ fn calls(st: &AppState) -> Result<&CallsHandle, ApiError> {
     })
 }
 
-fn desk_error(e: DeskError) -> ApiError {
+pub(super) fn desk_error(e: DeskError) -> ApiError {
     match e {
         DeskError::UnknownAgent(_) | DeskError::NotFound(_) => {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
         }
         DeskError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
         DeskError::Invalid(_) => ApiError::bad_field("target", e.to_string()),
+        DeskError::Unreachable(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unreachable",
+            e.to_string(),
+        ),
         DeskError::Unavailable => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -77,7 +82,15 @@ pub async fn logout(
     Path(agent): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     may_act_for(&user, &agent)?;
-    run(&st, DeskCommand::Logout { agent }).await
+    let reply = run(
+        &st,
+        DeskCommand::Logout {
+            agent: agent.clone(),
+        },
+    )
+    .await?;
+    super::supervisor::audit_forced(&st, &user, "force-logout", &agent, None).await;
+    Ok(reply)
 }
 
 pub async fn status(
@@ -121,7 +134,21 @@ pub async fn set_state(
             ))
         }
     };
-    run(&st, DeskCommand::SetState { agent, state }).await
+    let detail = match &state {
+        Requested::NotReady(reason) => format!("not-ready ({reason})"),
+        Requested::Ready => "ready".into(),
+        Requested::Break => "break".into(),
+    };
+    let reply = run(
+        &st,
+        DeskCommand::SetState {
+            agent: agent.clone(),
+            state,
+        },
+    )
+    .await?;
+    super::supervisor::audit_forced(&st, &user, "force-state", &agent, Some(detail)).await;
+    Ok(reply)
 }
 
 pub async fn end_wrap_up(
@@ -217,21 +244,16 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .map(str::to_string)
-        .or(q.access_token)
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing Authorization: Bearer <token> (or ?access_token=)")
-        })?;
-    let user = st
-        .users
-        .find(&token)
-        .cloned()
-        .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+    let token = match (super::auth::bearer_token(&headers), q.access_token) {
+        (Ok(t), _) => t,
+        (Err(_), Some(t)) if !t.trim().is_empty() => t.trim().to_string(),
+        (Err(_), _) => {
+            return Err(ApiError::unauthorized(
+                "missing Authorization: Bearer <token> (or ?access_token=)",
+            ))
+        }
+    };
+    let user = super::auth::user_for_token(&st, &token)?.0;
     let only = match user.role {
         Role::Supervisor | Role::Admin => None,
         Role::Agent => Some(user.agent.clone().unwrap_or_default()),

@@ -12,8 +12,12 @@ mod openapi;
 mod orders;
 pub mod range;
 mod reference;
+mod reports;
+pub mod session;
 mod sip;
+pub mod supervisor;
 pub mod wallboard;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -36,6 +40,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub users: Arc<Users>,
+    /// Web sessions (`POST /api/v1/session`).
+    pub sessions: Arc<session::Sessions>,
     /// The SIP endpoint, when one runs in this process.
     pub sip: Option<crate::sip::server::SipHandle>,
     /// The call layer, when SIP runs in this process.
@@ -50,11 +56,13 @@ impl AppState {
         // Only hashes stay in memory: no clear-text token in the configuration kept around.
         for u in &mut config.users {
             u.token = None;
+            u.sip_password = None;
         }
         AppState {
             store,
             config: Arc::new(config),
             users: Arc::new(users),
+            sessions: Arc::new(session::Sessions::default()),
             sip: None,
             calls: None,
             wallboard: wallboard::cache(),
@@ -78,6 +86,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/openapi.json", get(openapi::openapi))
+        .route("/session", post(session::login).delete(session::logout))
         .route("/work-orders", post(orders::create).get(orders::list))
         .route("/work-orders/{key}", get(orders::get))
         .route("/work-orders/{key}/transitions", post(orders::transition))
@@ -101,7 +110,25 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}/end-wrap-up", post(desk::end_wrap_up))
         .route("/agents/{id}/transfer", post(desk::transfer))
         .route("/callbacks/{id}/take", post(desk::take_callback))
+        .route("/reports/kpi", get(reports::kpi))
+        .route("/reports/month", get(reports::month))
+        .route("/reports/today", get(reports::today))
+        .route("/agents/{id}/day", get(reports::agent_day))
+        .route(
+            "/work-orders/{key}/marks",
+            post(reports::add_mark).get(reports::marks),
+        )
+        .route(
+            "/work-orders/{key}/marks/{id}/withdraw",
+            post(reports::withdraw_mark),
+        )
         .route("/live", get(desk::live))
+        .route(
+            "/calls/{id}/monitor",
+            post(supervisor::monitor).delete(supervisor::stop_monitor),
+        )
+        .route("/calls/{id}/hangup", post(supervisor::hangup))
+        .route("/audit", get(supervisor::audit_log))
         .route("/wallboard", get(wallboard::wallboard))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
@@ -114,6 +141,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
+        .route("/", get(web::desk))
+        .route("/wallboard", get(web::wallboard))
+        .route("/reports", get(web::reports))
+        .route("/assets/{file}", get(web::serve_asset))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -126,7 +157,12 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path only: a query string may carry `access_token` (WebSocket).
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
 }
 
 async fn healthz(State(st): State<AppState>) -> impl IntoResponse {

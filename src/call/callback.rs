@@ -393,6 +393,7 @@ impl Calls {
         c.life.decide(Disposition::Answered);
         c.life.enter(Stage::Talking);
         c.answered_at.get_or_insert_with(Instant::now);
+        c.answered_wall.get_or_insert_with(chrono::Utc::now);
         c.served_by = Some(agent.clone());
         c.attempt_recorded = true;
         let id = c.record_id.clone();
@@ -451,6 +452,9 @@ impl Calls {
         let Some(mut c) = self.calls.remove(&key) else {
             return;
         };
+        if let Some(m) = c.monitor.take() {
+            self.hangup(&m.leg);
+        }
         self.unschedule(key);
         let d = c.life.ended("agent hung up");
         let d = if matches!(d, Disposition::Abandoned(_)) {

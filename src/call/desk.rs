@@ -44,8 +44,28 @@ pub enum DeskCommand {
     Agent {
         agent: String,
     },
-    /// Every queue and agent.
+    /// Every queue, agent and call in progress.
     Snapshot,
+    /// A supervisor listens to, whispers into or barges into a call (by its record id): the
+    /// softphone `extension` is called and mixed in; again with another mode switches it.
+    Monitor {
+        call: String,
+        mode: super::monitor::Mode,
+        extension: String,
+        /// The API user who asked.
+        supervisor: String,
+    },
+    /// Stops monitoring the call: its supervisor's leg is hung up, caller and agent bridged.
+    StopMonitor {
+        call: String,
+    },
+    /// 强拆: ends a call in progress (by its record id).
+    HangUp {
+        call: String,
+        /// The API user who asked.
+        by: String,
+        reason: Option<String>,
+    },
 }
 
 /// Why a desk command was refused.
@@ -62,6 +82,9 @@ pub enum DeskError {
     Invalid(String),
     #[error("the call layer is not running")]
     Unavailable,
+    /// A softphone to be called is not registered or cannot be dialled (HTTP 503).
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 /// The supervisors' picture.
@@ -69,7 +92,41 @@ pub enum DeskError {
 pub struct Snapshot {
     pub queues: Vec<QueueView>,
     pub agents: Vec<AgentView>,
+    /// Every call in progress, oldest first.
+    pub calls: Vec<CallView>,
     pub calls_in_progress: usize,
+}
+
+/// A call in progress as the live picture shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CallView {
+    /// Our id (the call record's, as in `/api/v1/calls`).
+    pub id: String,
+    /// The citizen's number.
+    pub caller: String,
+    /// The hotline number dialled (for a callback: the one shown to the citizen).
+    pub number: String,
+    pub queue: Option<String>,
+    /// The agent talking with the caller (or being rung for a callback).
+    pub agent: Option<String>,
+    /// `offered`, `greeting`, `queue`, `ringing`, `talking`, `message`, `overflow`, `survey`.
+    pub stage: &'static str,
+    /// When the call reached us.
+    pub since: chrono::DateTime<chrono::Utc>,
+    pub answered_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub monitor: Option<MonitorView>,
+}
+
+/// Who monitors a call, how.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MonitorView {
+    /// The API user who started it.
+    pub supervisor: String,
+    pub extension: String,
+    /// `listen`, `whisper` or `barge`.
+    pub mode: &'static str,
+    /// `ringing` (the softphone is being called) or `connected`.
+    pub state: &'static str,
 }
 
 pub type QueueView = QueueSnapshot;
@@ -234,6 +291,16 @@ impl Calls {
             DeskCommand::Snapshot => {
                 serde_json::to_value(self.snapshot()).map_err(|e| DeskError::Invalid(e.to_string()))
             }
+            DeskCommand::Monitor {
+                call,
+                mode,
+                extension,
+                supervisor,
+            } => self.monitor(&call, mode, &extension, &supervisor).await,
+            DeskCommand::StopMonitor { call } => self.stop_monitor_cmd(&call),
+            DeskCommand::HangUp { call, by, reason } => {
+                self.force_hangup(&call, &by, reason.as_deref()).await
+            }
         }
     }
 
@@ -243,8 +310,37 @@ impl Calls {
         Snapshot {
             queues: self.acd.queue_snapshots(now),
             agents: self.acd.agent_snapshots(now, chrono::Utc::now()),
+            calls: self.call_views(),
             calls_in_progress: self.calls.len(),
         }
+    }
+
+    /// Every call in progress, oldest first.
+    fn call_views(&self) -> Vec<CallView> {
+        let mut v: Vec<CallView> = self
+            .calls
+            .values()
+            .map(|c| CallView {
+                id: c.record_id.clone(),
+                caller: c.caller.clone(),
+                number: c.number.clone(),
+                queue: c.queue.clone(),
+                agent: c
+                    .agent
+                    .as_ref()
+                    .map(|a| a.0.clone())
+                    .or_else(|| match &c.kind {
+                        Kind::Callback { agent, .. } => Some(agent.clone()),
+                        Kind::Inbound => None,
+                    }),
+                stage: c.life.stage.as_str(),
+                since: c.offered_wall,
+                answered_at: c.answered_wall,
+                monitor: c.monitor.as_ref().map(|m| m.view()),
+            })
+            .collect();
+        v.sort_by(|a, b| (a.since, &a.id).cmp(&(b.since, &b.id)));
+        v
     }
 
     fn agent_json(&self, agent: &str, now: Instant) -> Result<serde_json::Value, DeskError> {
@@ -264,6 +360,7 @@ impl Calls {
     }
 
     pub(super) fn desk_agent_state(&self, agent: &str, state: AgentStatus, reason: Option<String>) {
+        self.wrap_up_state(agent, state);
         let _ = self.desk.send(DeskEvent::AgentState {
             agent: agent.to_string(),
             state: state.as_str(),
@@ -284,6 +381,7 @@ impl Calls {
     }
 
     pub(super) fn desk_call_ended(&self, agent: &str, call: &Call) {
+        self.wrap_up_call_ended(agent, &call.record_id);
         let _ = self.desk.send(DeskEvent::CallEnded {
             agent: agent.to_string(),
             call_id: call.record_id.clone(),
@@ -370,6 +468,8 @@ impl Calls {
                 "transfer target {target:?} is neither a queue nor a number that can be dialled out"
             )));
         }
+        // A supervisor on the call is let go before the agent is.
+        self.stop_monitoring(key, "the call was transferred");
         let Some(call) = self.calls.get_mut(&key) else {
             return Err(DeskError::NotFound("the call ended".into()));
         };

@@ -164,6 +164,7 @@ impl Calls {
             Role::Caller => self.caller_answered(key, stream).await,
             Role::Agent(agent) => self.agent_answered(key, &agent, call_id).await,
             Role::Outside => self.outside_answered(key, call_id, stream),
+            Role::Supervisor => self.supervisor_answered(key, call_id),
         }
     }
 
@@ -252,6 +253,7 @@ impl Calls {
             call.life.decide(Disposition::Answered);
             call.life.enter(Stage::Talking);
             call.answered_at.get_or_insert_with(Instant::now);
+            call.answered_wall.get_or_insert_with(chrono::Utc::now);
             let id = call.record_id.clone();
             self.records.answered(&id, None);
         }
@@ -288,6 +290,7 @@ impl Calls {
                 self.agent_leg_ended(key, &agent, call_id, cause, ours)
                     .await
             }
+            Role::Supervisor => self.supervisor_leg_ended(key, call_id, cause),
             Role::Outside => {
                 let Some(call) = self.calls.get_mut(&key) else {
                     return;
@@ -336,6 +339,7 @@ impl Calls {
         legs.extend(call.agent.as_ref().map(|a| a.1.clone()));
         legs.extend(call.outside.clone());
         legs.extend(call.caller_leg.clone());
+        legs.extend(call.monitor.as_ref().map(|m| m.leg.clone()));
         let kind = call.kind.clone();
         if call.keeps_place.is_some() && kind == Kind::Inbound {
             // Only the caller goes: the call keeps its place in the queue.
@@ -411,6 +415,9 @@ impl Calls {
         if let Some(o) = &call.outside {
             self.hangup(o);
         }
+        if let Some(m) = &call.monitor {
+            self.hangup(&m.leg);
+        }
         let mut life = call.life.clone();
         let d = life.ended(cause);
         let needs_order = d == Disposition::Answered && call.served_by.is_some();
@@ -424,16 +431,29 @@ impl Calls {
         }
     }
 
-    /// A re-INVITE of a bridged leg: while either leg holds, the other hears music on hold;
-    /// when neither does, they are bridged again.
+    /// A re-INVITE of a bridged leg that puts it on hold or takes it off: while either leg
+    /// holds, the other hears music on hold; when neither does, they are bridged again.
     fn renegotiated(&mut self, call_id: &str, sends: bool) {
         let Some(leg) = self.legs.get_mut(call_id) else {
             return;
         };
+        if leg.held != sends {
+            // Nothing changed (a session refresh, a codec change, a phone that moved): the
+            // bridge, or a supervisor's mixes, stay as they are.
+            return;
+        }
         leg.held = !sends;
+        if leg.role == Role::Supervisor {
+            // What a supervisor's phone does with its own stream changes nobody's mix.
+            return;
+        }
         let (Some(stream), key) = (leg.stream, leg.call) else {
             return;
         };
+        if !sends {
+            // No mix may outlive the bridge it was made for.
+            self.stop_monitoring(key, "the call was put on hold");
+        }
         let Some(partner) = self.partner_of(key, call_id) else {
             return;
         };

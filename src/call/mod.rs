@@ -12,6 +12,7 @@
 //! * `callback.rs` — voicemail and callback orders, missed-call tasks, outbound callbacks.
 //! * [`rate`] — calls offered: the total and the rate over the last 10 s (for `/metrics`).
 //! * `records.rs` — call records (CDR) and their steps, written in order by one writer.
+//! * `wrap_up.rs` — each wrap-up's length written onto the call it followed.
 //! * [`outcome`] — the pure rule that gives every call exactly one disposition.
 
 mod callback;
@@ -19,10 +20,12 @@ mod desk;
 mod flow;
 mod legs;
 pub mod media;
+pub mod monitor;
 pub mod outcome;
 mod queue;
 pub mod rate;
 mod records;
+mod wrap_up;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -39,7 +42,10 @@ use crate::media::prompt::PromptLibrary;
 use crate::media::recorder::{Recorder, RecorderEvent};
 use crate::sip::endpoint::Event as SipEvent;
 use crate::sip::server::SipHandle;
-pub use desk::{AgentView, DeskCommand, DeskError, DeskEvent, OrderBrief, QueueView, Snapshot};
+pub use desk::{
+    AgentView, CallView, DeskCommand, DeskError, DeskEvent, MonitorView, OrderBrief, QueueView,
+    Snapshot,
+};
 pub use media::{CallMedia, LegEvent};
 use outcome::Lifecycle;
 
@@ -186,6 +192,8 @@ enum Role {
     /// Someone outside called through a trunk: a forward or transfer target, or the citizen
     /// of a callback.
     Outside,
+    /// A supervisor's softphone listening, whispering or barging in ([`monitor`]).
+    Supervisor,
 }
 
 /// One SIP leg.
@@ -264,6 +272,11 @@ struct Call {
     /// When the caller joined the queue, and when an agent answered.
     queued_at: Option<Instant>,
     answered_at: Option<Instant>,
+    /// The same moments on the wall clock, for the live picture.
+    offered_wall: chrono::DateTime<chrono::Utc>,
+    answered_wall: Option<chrono::DateTime<chrono::Utc>>,
+    /// A supervisor listening, whispering or barging in ([`monitor`]).
+    monitor: Option<monitor::Monitor>,
     /// Media started on the caller's leg (greeting or bridge).
     started: bool,
     /// A callback: the citizen was dialled, and the attempt is on the task already.
@@ -303,6 +316,9 @@ impl Call {
             keeps_place: None,
             queued_at: None,
             answered_at: None,
+            offered_wall: chrono::Utc::now(),
+            answered_wall: None,
+            monitor: None,
             started: false,
             citizen_dialled: false,
             attempt_recorded: false,
@@ -351,6 +367,8 @@ struct Calls {
     due: HashMap<u64, Instant>,
     next: u64,
     records: records::CallRecords,
+    /// Wrap-up per call (a lock only so the desk's `&self` paths can feed it).
+    wrap_ups: std::sync::Mutex<wrap_up::WrapUps>,
     desk: broadcast::Sender<DeskEvent>,
     cmd: mpsc::UnboundedSender<Cmd>,
     offered: Arc<rate::OfferedCalls>,
@@ -388,6 +406,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         prompts,
         recorder,
         records: records::CallRecords::new(store.clone()),
+        wrap_ups: Default::default(),
         store,
         acd,
         rules,

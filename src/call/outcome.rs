@@ -26,6 +26,22 @@ pub enum Stage {
     Survey,
 }
 
+impl Stage {
+    /// The name the API shows (`calls[].stage` of the live picture).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Offered => "offered",
+            Stage::Greeting => "greeting",
+            Stage::Queue => "queue",
+            Stage::Ringing => "ringing",
+            Stage::Talking => "talking",
+            Stage::Message => "message",
+            Stage::Overflow => "overflow",
+            Stage::Survey => "survey",
+        }
+    }
+}
+
 /// Why a call was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectReason {

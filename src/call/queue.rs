@@ -237,6 +237,7 @@ impl Calls {
         let (agent, leg) = call.offers.remove(i);
         call.agent = Some((agent.clone(), leg.clone()));
         call.answered_at.get_or_insert_with(Instant::now);
+        call.answered_wall.get_or_insert_with(chrono::Utc::now);
         if call.keeps_place.is_some() || call.kind != Kind::Inbound {
             // The caller waits at home: call them now that an agent is here. A caller still
             // hearing the goodbye is let go first (their record is finished already).
@@ -426,6 +427,11 @@ impl Calls {
         if call.agent.as_ref().map(|a| a.1.as_str()) != Some(leg) {
             return;
         }
+        // The agent is gone: a supervisor on the call goes too.
+        self.drop_monitor(key, "the agent's leg ended");
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
         let acd = call.acd.take();
         let (id, kind) = (call.record_id.clone(), call.kind.clone());
         if let Some(acd) = acd {

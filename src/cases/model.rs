@@ -207,6 +207,9 @@ pub const CALL_STEPS: &[&str] = &[
     "order-linked",
     "overflow",
     "agent-hung-up",
+    "monitor",
+    "monitor-stop",
+    "force-hangup",
 ];
 
 /// A number to call back: a missed call (漏接回拨), a caller's request, or a queue's overflow.

@@ -552,6 +552,7 @@ fn check_people(c: &mut Checker) {
     }
     c.unique("users", "name", cfg.users.iter().map(|u| u.name.as_str()));
     let mut tokens = HashSet::new();
+    let mut extensions = HashSet::new();
     for (i, u) in cfg.users.iter().enumerate() {
         let key = |k: &str| format!("users[{i}].{k}");
         match (&u.token, &u.token_sha256) {
@@ -633,6 +634,100 @@ fn check_people(c: &mut Checker) {
             },
             Role::Supervisor | Role::Admin => {}
         }
+        check_user_softphone(c, i, u, &agents, &mut extensions);
+    }
+}
+
+/// A user's softphone (`extension` with `sip_password` or both `sip_ha1_*`): supervisors and
+/// admins only, a SIP user name that is nobody else's (no agent's, no other user's).
+fn check_user_softphone(
+    c: &mut Checker,
+    i: usize,
+    u: &crate::config::ApiUser,
+    agents: &HashSet<&str>,
+    extensions: &mut HashSet<String>,
+) {
+    let key = |k: &str| format!("users[{i}].{k}");
+    let has_credentials =
+        u.sip_password.is_some() || u.sip_ha1_md5.is_some() || u.sip_ha1_sha256.is_some();
+    let Some(ext) = &u.extension else {
+        if has_credentials {
+            c.push(
+                "users",
+                key("extension"),
+                "softphone credentials are given without the extension they are for".into(),
+            );
+        }
+        return;
+    };
+    if !matches!(u.role, Role::Supervisor | Role::Admin) {
+        c.push(
+            "users",
+            key("extension"),
+            format!(
+                "only supervisors and admins have a softphone here (role {}; agents register as [[agents]])",
+                u.role.as_str()
+            ),
+        );
+    }
+    if ext.is_empty()
+        || !ext
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_'))
+    {
+        c.push(
+            "users",
+            key("extension"),
+            format!("{ext:?} must be a SIP user name: letters, digits, '.', '-', '_'"),
+        );
+    } else if agents.contains(ext.as_str()) {
+        c.push(
+            "users",
+            key("extension"),
+            format!("{ext:?} is an agent's softphone; a supervisor's must be its own"),
+        );
+    } else if !extensions.insert(ext.clone()) {
+        c.push(
+            "users",
+            key("extension"),
+            format!("{ext:?} is the extension of another user"),
+        );
+    }
+    let hex = |v: &Option<String>, len: usize| {
+        v.as_ref()
+            .is_some_and(|h| h.len() == len && h.chars().all(|ch| ch.is_ascii_hexdigit()))
+    };
+    match (&u.sip_password, &u.sip_ha1_md5, &u.sip_ha1_sha256) {
+        (Some(p), None, None) => {
+            if p.len() < 8 {
+                c.push(
+                    "users",
+                    key("sip_password"),
+                    "must be at least 8 characters".into(),
+                );
+            }
+        }
+        (None, Some(_), Some(_)) => {
+            if !hex(&u.sip_ha1_md5, 32) {
+                c.push(
+                    "users",
+                    key("sip_ha1_md5"),
+                    "must be 32 hex digits (hotline sip-ha1 prints it)".into(),
+                );
+            }
+            if !hex(&u.sip_ha1_sha256, 64) {
+                c.push(
+                    "users",
+                    key("sip_ha1_sha256"),
+                    "must be 64 hex digits (hotline sip-ha1 prints it)".into(),
+                );
+            }
+        }
+        _ => c.push(
+            "users",
+            key("sip_password"),
+            "give either sip_password or both sip_ha1_md5 and sip_ha1_sha256".into(),
+        ),
     }
 }
 

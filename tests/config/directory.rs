@@ -122,6 +122,45 @@ fn department_role_with_unknown_department() {
     edits_give_one("users.toml", &cases);
 }
 
+#[test]
+fn supervisor_softphone_is_checked() {
+    let md5 = "0123456789abcdef".repeat(2);
+    let sha = "0123456789abcdef".repeat(4);
+    #[rustfmt::skip]
+    let cases = [
+        ("extension = \"8001\"", "extension = \"1001\"", "users[1].extension", "is an agent's softphone"),
+        ("extension = \"8001\"", "extension = \"80 01\"", "users[1].extension", "must be a SIP user name"),
+        ("extension = \"8001\"\n", "", "users[1].extension", "without the extension"),
+        ("sip_password = \"demo-8001\"", "sip_password = \"short\"", "users[1].sip_password", "at least 8 characters"),
+        ("sip_password = \"demo-8001\"\n", "", "users[1].sip_password", "give either sip_password or both"),
+        ("sip_password = \"demo-8001\"", "sip_ha1_md5 = \"abc\"\nsip_ha1_sha256 = \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"", "users[1].sip_ha1_md5", "32 hex digits"),
+        ("role = \"supervisor\"", "role = \"channel\"\nchannel = \"web\"", "users[1].extension", "only supervisors and admins"),
+        ("token = \"demo-admin\"", "token = \"demo-admin\"\nextension = \"8001\"\nsip_password = \"another-one\"", "users[1].extension", "extension of another user"),
+    ];
+    edits_give_one("users.toml", &cases);
+
+    // The demo's supervisor registers as 8001; HA1s may stand for the password.
+    let cfg = load(&Cfg::new().main()).expect("demo").config;
+    let phones = cfg.user_softphones();
+    let ha1 = hotline::sip::auth::Ha1::from_password("8001", &cfg.sip.realm, "demo-8001");
+    assert_eq!(phones.get("8001"), Some(&ha1));
+    assert_eq!(
+        phones.len(),
+        1,
+        "agents are not among the users' softphones"
+    );
+    let cfg = Cfg::edited(
+        "users.toml",
+        "sip_password = \"demo-8001\"",
+        &format!("sip_ha1_md5 = \"{md5}\"\nsip_ha1_sha256 = \"{sha}\""),
+    );
+    let phones = load(&cfg.main())
+        .expect("HA1s accepted")
+        .config
+        .user_softphones();
+    assert_eq!(phones["8001"].md5.as_deref(), Some(md5.as_str()));
+}
+
 // ----- agents and departments -------------------------------------------------------------------
 
 #[test]

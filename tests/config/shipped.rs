@@ -104,6 +104,9 @@ fn demo_credentials_are_detected_until_replaced() {
             &format!("\"token-for-{t}\""),
         );
     }
+    // The supervisor's softphone password is a demo one too.
+    assert!(load(&cfg.main()).unwrap().config.has_demo_credentials());
+    cfg.replace("users.toml", "\"demo-8001\"", "\"secret-8001-pw\"");
     assert!(!load(&cfg.main()).unwrap().config.has_demo_credentials());
 }
 

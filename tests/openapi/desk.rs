@@ -13,7 +13,8 @@ use crate::answers::{assert_documented, conform};
 use crate::schemas::{check_request_schema, enum_of};
 use crate::support::{app, served_doc, AGENT, CHANNEL, DEPT_ROADS, SUPERVISOR};
 use hotline::acd::{AcdConfig, Action, AgentStatus, CallId, Engine, Input, Requested};
-use hotline::call::{DeskEvent, OrderBrief, Snapshot};
+use hotline::call::monitor::Mode;
+use hotline::call::{CallView, DeskEvent, MonitorView, OrderBrief, Snapshot};
 
 /// Asserts `v` fits `components/schemas/{name}`.
 fn fits(doc: &Value, name: &str, v: &Value) {
@@ -48,6 +49,12 @@ async fn desk_lists_and_request_schemas_are_the_codes() {
     check_request_schema::<hotline::api::desk::StateBody>(&doc, "AgentStateChange");
     check_request_schema::<hotline::api::desk::TransferBody>(&doc, "Transfer");
     check_request_schema::<hotline::api::desk::TakeBody>(&doc, "TakeCallback");
+    check_request_schema::<hotline::api::supervisor::MonitorBody>(&doc, "MonitorRequest");
+    check_request_schema::<hotline::api::supervisor::HangUpBody>(&doc, "HangUpRequest");
+    assert_eq!(
+        doc["components"]["schemas"]["MonitorRequest"]["properties"]["mode"]["enum"],
+        json!(hotline::call::monitor::Mode::ALL.map(|m| m.as_str()))
+    );
 
     // Every documented state is one the API takes (503 here: it passed the checks), and the
     // documented list is all it takes.
@@ -156,6 +163,7 @@ async fn live_picture_and_agent_status_fit_their_schemas() {
         serde_json::to_value(Snapshot {
             queues: e.queue_snapshots(now),
             agents: e.agent_snapshots(now, chrono::Utc::now()),
+            calls: live_calls(calls),
             calls_in_progress: calls,
         })
         .expect("snapshot serializes")
@@ -212,6 +220,9 @@ async fn live_picture_and_agent_status_fit_their_schemas() {
     let mut seen = BTreeSet::new();
     for live in [&first, &second] {
         fits(&doc, "Live", live);
+        for call in live["calls"].as_array().expect("calls") {
+            fits(&doc, "LiveCall", call);
+        }
         for agent in live["agents"].as_array().expect("agents") {
             fits(&doc, "AgentStatus", agent);
             seen.insert(agent["state"].as_str().expect("state").to_string());
@@ -236,6 +247,36 @@ async fn live_picture_and_agent_status_fit_their_schemas() {
         .unwrap()
         .iter()
         .any(|a| a["wrap_up_left_secs"].is_u64()));
+}
+
+/// `n` calls in progress as the call layer lists them: waiting, talking, monitored in each
+/// mode and state.
+fn live_calls(n: usize) -> Vec<CallView> {
+    let now = chrono::Utc::now();
+    let modes = [
+        None,
+        Some(Mode::Listen),
+        Some(Mode::Whisper),
+        Some(Mode::Barge),
+    ];
+    (0..n)
+        .map(|i| CallView {
+            id: format!("20261127090000000-{i:06}"),
+            caller: format!("1380000{i:04}"),
+            number: "12345".into(),
+            queue: (i % 2 == 0).then(|| "12345".into()),
+            agent: (i > 0).then(|| "1001".into()),
+            stage: if i == 0 { "queue" } else { "talking" },
+            since: now,
+            answered_at: (i > 0).then_some(now),
+            monitor: modes[i % modes.len()].map(|m| MonitorView {
+                supervisor: "supervisor".into(),
+                extension: "8001".into(),
+                mode: m.as_str(),
+                state: if i % 2 == 0 { "ringing" } else { "connected" },
+            }),
+        })
+        .collect()
 }
 
 #[tokio::test]

@@ -89,8 +89,17 @@ pub(crate) async fn call_path_columns_round_trip(b: Backend) {
 pub(crate) async fn call_steps_are_append_only(b: Backend) {
     let ts = TestStore::new(b).await;
     let t = at(2026, 11, 23, 2, 0);
+    // With a supervisor's steps (migration 0006 widened the database's list).
     let names = [
-        "offered", "greeting", "queued", "ringing", "answered", "ended",
+        "offered",
+        "greeting",
+        "queued",
+        "ringing",
+        "answered",
+        "monitor",
+        "monitor-stop",
+        "force-hangup",
+        "ended",
     ];
     let mut ids = Vec::new();
     for (i, name) in names.iter().enumerate() {
@@ -108,8 +117,8 @@ pub(crate) async fn call_steps_are_append_only(b: Backend) {
         names
     );
     assert_eq!(steps[3].agent_id.as_deref(), Some("1001"));
-    assert_eq!(steps[5].detail.as_deref(), Some("remote BYE"));
-    assert_eq!(steps[5].at, t + secs(5));
+    assert_eq!(steps[8].detail.as_deref(), Some("remote BYE"));
+    assert_eq!(steps[8].at, t + secs(8));
     assert!(ts.store.call_steps("other").await.unwrap().is_empty());
     let err = ts
         .store
@@ -122,6 +131,8 @@ pub(crate) async fn call_steps_are_append_only(b: Backend) {
     );
     let update = "UPDATE call_steps SET detail = 'forged'";
     let delete = "DELETE FROM call_steps";
+    // The database refuses an unknown step too (its CHECK survived the rebuild).
+    let forged = "INSERT INTO call_steps (call_id, at, step) VALUES ('st-1', '2026-11-23T02:00:00Z', 'teleported')";
     match b {
         Backend::Sqlite => {
             use sqlx::Connection;
@@ -130,6 +141,8 @@ pub(crate) async fn call_steps_are_append_only(b: Backend) {
                 let err = sqlx::query(sql).execute(&mut c).await.unwrap_err();
                 assert!(err.to_string().contains("append-only"), "{err}");
             }
+            let err = sqlx::query(forged).execute(&mut c).await.unwrap_err();
+            assert!(err.to_string().contains("CHECK"), "{err}");
         }
         Backend::Postgres => {
             use sqlx::Connection;
@@ -138,6 +151,8 @@ pub(crate) async fn call_steps_are_append_only(b: Backend) {
                 let err = sqlx::query(sql).execute(&mut c).await.unwrap_err();
                 assert!(err.to_string().contains("append-only"), "{err}");
             }
+            let err = sqlx::query(forged).execute(&mut c).await.unwrap_err();
+            assert!(err.to_string().contains("call_steps_step_check"), "{err}");
         }
     }
     assert_eq!(ts.store.call_steps("st-1").await.unwrap(), steps);

@@ -35,7 +35,8 @@ pub const DEFAULT_SERVICE_LEVEL_SECS: u32 = 15;
 /// What a report needs of one inbound call record.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CallFact {
-    pub id: String,
+    /// A callback to a citizen (or any call we placed): never counted.
+    pub outbound: bool,
     pub queue: Option<String>,
     pub agent_id: Option<String>,
     pub offered_at: DateTime<Utc>,
@@ -451,7 +452,10 @@ pub fn compute(p: &Params, calls: &[CallFact], orders: &[OrderFact]) -> Report {
         .collect();
     let mut total = Tally::default();
     for c in calls {
-        if !p.in_range(c.offered_at) || !p.wanted(c.queue.as_deref(), c.agent_id.as_deref()) {
+        if c.outbound
+            || !p.in_range(c.offered_at)
+            || !p.wanted(c.queue.as_deref(), c.agent_id.as_deref())
+        {
             continue;
         }
         let sl = p.sl_ms(c.queue.as_deref());
@@ -496,4 +500,123 @@ pub fn compute(p: &Params, calls: &[CallFact], orders: &[OrderFact]) -> Report {
             .collect(),
         total: total.row("total".into(), p.calls_url(None)),
     }
+}
+
+/// The fields of a [`Row`], in order (the CSV header).
+pub const ROW_FIELDS: [&str; 24] = [
+    "key",
+    "calls",
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "connection_rate",
+    "service_level",
+    "asa_secs",
+    "aht_secs",
+    "talk_secs",
+    "wrap_up_secs",
+    "abandoned_called_back",
+    "callback_rate",
+    "survey_answers",
+    "satisfied",
+    "satisfaction_rate",
+    "orders_created",
+    "orders_closed",
+    "closed_on_time",
+    "on_time_closure_rate",
+    "first_contact_resolved",
+    "first_contact_resolution",
+    "calls_url",
+];
+
+impl Row {
+    /// The values of [`ROW_FIELDS`] as text (an absent rate is empty).
+    pub fn values(&self) -> [String; 24] {
+        let o = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        [
+            self.key.clone(),
+            self.calls.to_string(),
+            self.offered.to_string(),
+            self.answered.to_string(),
+            self.abandoned.to_string(),
+            self.short_abandoned.to_string(),
+            o(self.connection_rate),
+            o(self.service_level),
+            o(self.asa_secs),
+            o(self.aht_secs),
+            self.talk_secs.to_string(),
+            self.wrap_up_secs.to_string(),
+            self.abandoned_called_back.to_string(),
+            o(self.callback_rate),
+            self.survey_answers.to_string(),
+            self.satisfied.to_string(),
+            o(self.satisfaction_rate),
+            self.orders_created.to_string(),
+            self.orders_closed.to_string(),
+            self.closed_on_time.to_string(),
+            o(self.on_time_closure_rate),
+            self.first_contact_resolved.to_string(),
+            o(self.first_contact_resolution),
+            self.calls_url.clone(),
+        ]
+    }
+}
+
+/// What an agent's own day shows (the desk): its calls of the day (both directions), how many
+/// it answered, its talk and wrap-up, the orders made from its calls, and its latest calls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentDay<C> {
+    pub date: NaiveDate,
+    pub agent: String,
+    pub calls: u64,
+    pub answered: u64,
+    pub talk_secs: f64,
+    pub wrap_up_secs: f64,
+    pub orders_created: u64,
+    pub last_calls: Vec<C>,
+}
+
+/// One of the agent's calls as [`agent_day`] needs it.
+pub trait AgentCallFacts {
+    fn answered_at(&self) -> Option<DateTime<Utc>>;
+    fn ended_at(&self) -> Option<DateTime<Utc>>;
+    fn wrap_up_ms(&self) -> Option<i64>;
+}
+
+/// How many latest calls the agent's day lists.
+pub const LAST_CALLS: usize = 10;
+
+/// Sums an agent's calls of `date` (newest first) into its day.
+pub fn agent_day<C: AgentCallFacts>(
+    date: NaiveDate,
+    agent: &str,
+    mut calls: Vec<C>,
+    orders_created: u64,
+) -> AgentDay<C> {
+    let mut day = AgentDay {
+        date,
+        agent: agent.to_string(),
+        calls: calls.len() as u64,
+        answered: 0,
+        talk_secs: 0.0,
+        wrap_up_secs: 0.0,
+        orders_created,
+        last_calls: Vec::new(),
+    };
+    let (mut talk, mut wrap) = (0i64, 0i64);
+    for c in &calls {
+        if let Some(a) = c.answered_at() {
+            day.answered += 1;
+            if let Some(e) = c.ended_at() {
+                talk += ms(a, e);
+            }
+            wrap += c.wrap_up_ms().unwrap_or(0).max(0);
+        }
+    }
+    day.talk_secs = secs(talk);
+    day.wrap_up_secs = secs(wrap);
+    calls.truncate(LAST_CALLS);
+    day.last_calls = calls;
+    day
 }

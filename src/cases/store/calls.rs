@@ -31,6 +31,13 @@ pub struct CallQuery {
     pub needs_order: Option<bool>,
     pub offered_from: Option<DateTime<Utc>>,
     pub offered_to: Option<DateTime<Utc>>,
+    /// Offered in this hour of the local day (0–23, the city's `utc_offset`), as the hour
+    /// rows of a report count them.
+    pub offered_hour: Option<u32>,
+    /// Reached a queue (true), or not (false).
+    pub queued: Option<bool>,
+    /// Answered by an agent (true), or not (false).
+    pub answered: Option<bool>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -169,6 +176,40 @@ impl Store {
                 "needs_order = {}",
                 if flag { "TRUE" } else { "FALSE" }
             ));
+        }
+        for (flag, cond) in [
+            (q.queued, "queued_at IS NOT NULL"),
+            (
+                q.answered,
+                "(answered_at IS NOT NULL AND agent_id IS NOT NULL)",
+            ),
+        ] {
+            if let Some(flag) = flag {
+                w.clauses.push(if flag {
+                    cond.to_string()
+                } else {
+                    format!("NOT {cond}")
+                });
+            }
+        }
+        if let Some(h) = q.offered_hour {
+            if h > 23 {
+                return Err(StoreError::invalid(
+                    "offered_hour",
+                    "must be between 0 and 23",
+                ));
+            }
+            // Both numbers are ours (checked hour, configured offset): written in the SQL.
+            let shift = self.policy().calendar.utc_offset.local_minus_utc();
+            w.clauses.push(match &self.db {
+                super::Db::Sqlite { .. } => format!(
+                    "CAST(strftime('%H', offered_at, '{shift:+} seconds') AS INTEGER) = {h}"
+                ),
+                super::Db::Postgres(_) => format!(
+                    "EXTRACT(HOUR FROM (offered_at AT TIME ZONE 'UTC') \
+                     + make_interval(secs => {shift})) = {h}"
+                ),
+            });
         }
         if let Some(t) = q.offered_from {
             w.time("offered_at", ">=", t);

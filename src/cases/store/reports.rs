@@ -43,9 +43,20 @@ pub struct AgentCall {
     pub work_order_id: Option<i64>,
 }
 
+impl kpi::AgentCallFacts for AgentCall {
+    fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.answered_at
+    }
+    fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.ended_at
+    }
+    fn wrap_up_ms(&self) -> Option<i64> {
+        self.wrap_up_ms
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct CallRow {
-    id: String,
     queue: Option<String>,
     agent_id: Option<String>,
     offered_at: DateTime<Utc>,
@@ -70,7 +81,7 @@ struct OrderRow {
     agent_id: Option<String>,
 }
 
-const CALL_FACTS: &str = "SELECT c.id, c.queue, c.agent_id, c.offered_at, c.queued_at, \
+const CALL_FACTS: &str = "SELECT c.queue, c.agent_id, c.offered_at, c.queued_at, \
     c.answered_at, c.ended_at, c.disposition, c.survey, c.wrap_up_ms, t.status AS task_status \
     FROM calls c LEFT JOIN callback_tasks t ON t.id = c.callback_task_id AND t.kind = 'missed-call' \
     WHERE c.direction = 'inbound' AND c.offered_at >= $1 AND c.offered_at < $2 \
@@ -162,25 +173,24 @@ impl Store {
     ) -> Result<(Vec<CallFact>, Vec<OrderFact>), StoreError> {
         let (start, end) = p.range.utc_bounds(p.utc_offset);
         let (calls, orders) = with_db!(self, read, |pool| {
+            // Two connections at once: the orders are read while the calls are.
             let calls = sqlx::query_as::<_, CallRow>(CALL_FACTS)
                 .bind(start)
                 .bind(end)
                 .bind(&p.queue)
                 .bind(&p.agent)
-                .fetch_all(pool)
-                .await?;
+                .fetch_all(pool);
             let orders = sqlx::query_as::<_, OrderRow>(ORDER_FACTS)
                 .bind(start)
                 .bind(end)
-                .fetch_all(pool)
-                .await?;
-            (calls, orders)
+                .fetch_all(pool);
+            tokio::try_join!(calls, orders)?
         });
         let calls = calls
             .into_iter()
             .map(|r| CallFact {
+                outbound: false,
                 called_back: r.task_status.as_deref() == Some("done"),
-                id: r.id,
                 queue: r.queue,
                 agent_id: r.agent_id,
                 offered_at: r.offered_at,

@@ -9,13 +9,17 @@
 //!   one that fails after its last attempt;
 //! * `agents` — ring-all (one answer wins, also when two answer at once), hold and resume by
 //!   re-INVITE, and the satisfaction survey after the agent hangs up: answered (stored on the
-//!   call and its order) or not (the server hangs up 10 s after the question).
+//!   call and its order) or not (the server hangs up 10 s after the question);
+//! * `supervisor` — a supervisor's softphone (baresip as 8001) listening, whispering and
+//!   barging in, monitoring stopped by the API and by the call's end, and the force hang-up,
+//!   with who heard whom measured in each phone's audio and the audit trail read back.
 //!
 //! Agents who must do what baresip cannot be told to (hang up, REFER, re-INVITE) are SIPp
 //! softphones (`support::softphone`). The helpers the three share are here.
 
 mod agents;
 mod callbacks;
+mod supervisor;
 mod transfer;
 
 use std::time::Duration;

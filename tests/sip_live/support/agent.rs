@@ -1,4 +1,4 @@
-//! A seat agent's softphone: baresip registering as agent N with its own configuration
+//! A seat agent's softphone (or the demo supervisor's, 8001): baresip registering as agent N with its own configuration
 //! directory, answering by itself or not at all, sending a tone of its own (440 Hz for 1001,
 //! 660 Hz for 1002, …) and dumping what it hears to WAV (`sndfile`); its SIP trace parsed.
 //! Also the API helpers that wait for an agent's registration and state.
@@ -32,6 +32,8 @@ pub fn agent_tone(id: &str) -> u32 {
         "1003" => 330,
         "2001" => 550,
         "2002" => 770,
+        // The demo supervisor's softphone (not an agent, but the same kind of phone).
+        "8001" => 880,
         other => panic!("no tone for agent {other}"),
     }
 }
