@@ -103,6 +103,13 @@ fn wallboard_and_metrics_show_a_waiting_caller_and_a_not_ready_agent() {
     );
     assert!(a["state_secs"].as_u64().unwrap() >= 2, "{a}");
     assert!(board["calls_in_progress"].as_u64().unwrap() >= 1, "{board}");
+    let calls = board["calls"].as_array().expect("calls in progress");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["queue"] == "12319" && c["caller"] == "13900000077"),
+        "{calls:?}"
+    );
     chrono::DateTime::parse_from_rfc3339(board["at"].as_str().unwrap()).expect("at");
     let alert = board["alerts"]
         .as_array()

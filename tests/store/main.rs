@@ -49,6 +49,7 @@ both_backends!(
     missed_call_tasks_cancelled_by_an_answered_call,
     survey_on_call_and_order,
     audit_log_append_only_and_filtered,
+    calls_without_order_oldest_end_first,
 );
 
 pub(crate) fn actor(role: Role) -> Actor {

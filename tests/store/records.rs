@@ -394,3 +394,46 @@ pub(crate) async fn removed_departments_are_inactive(b: Backend) {
     )
     .await;
 }
+
+/// The wallboard's "calls without an order": answered calls offered since the given time that
+/// ended flagged `needs_order`, oldest end first, bounded by the limit.
+pub(crate) async fn calls_without_order_oldest_end_first(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let day = at(2026, 11, 23, 0, 0);
+    let ended = |id: &str, offered: DateTime<Utc>, end_secs: i64, needs: bool| {
+        let mut c = call(id, "13800000009", offered);
+        c.agent_id = Some("1001".into());
+        c.answered_at = Some(offered + chrono::Duration::seconds(5));
+        c.ended_at = Some(offered + chrono::Duration::seconds(end_secs));
+        c.disposition = Some("answered".into());
+        c.needs_order = needs;
+        c
+    };
+    let t = day + chrono::Duration::hours(9);
+    for c in [
+        ended("late", t, 600, true),
+        ended("early", t + chrono::Duration::seconds(10), 60, true),
+        ended("ordered", t, 100, false),
+        // Yesterday's: before the given start.
+        ended("yesterday", day - chrono::Duration::hours(1), 60, true),
+    ] {
+        ts.store.save_call(&c).await.unwrap();
+    }
+    // In progress: not ended yet.
+    ts.store
+        .save_call(&call("live", "13800000010", t))
+        .await
+        .unwrap();
+    let got = ts.store.calls_without_order(day, 10).await.unwrap();
+    let ids: Vec<&str> = got.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["early", "late"]);
+    assert_eq!(got[0].agent_id.as_deref(), Some("1001"));
+    assert_eq!(got[0].ended_at, t + chrono::Duration::seconds(70));
+    assert_eq!(ts.store.calls_without_order(day, 1).await.unwrap().len(), 1);
+    assert!(ts
+        .store
+        .calls_without_order(day, 0)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -448,3 +448,39 @@ async fn records_a_bridged_call_caller_left_agent_right() {
     rec.shutdown();
     e.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_stats_sum_rtp_received_and_lost_over_open_and_closed_streams() {
+    let (e, _ev) = engine(42400, Duration::from_secs(60));
+    let a = e.allocate(None).unwrap();
+    let pa = peer();
+    e.configure(a.id, params(&pa, G711::Pcmu, None));
+    settle(&e, a.id).await;
+    // Ten packets with two sequence numbers missing (3 and 7): 8 received, 2 lost.
+    for seq in [1u16, 2, 4, 5, 6, 8, 9, 10] {
+        pa.send_to(
+            &packet(0, seq, u32::from(seq) * 160, 77, false, &[0xFF; 160]),
+            a.addr,
+        )
+        .unwrap();
+    }
+    // Published at the next 200 ms housekeeping round.
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let mut s = e.stats();
+    while s.rx_packets < 8 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        s = e.stats();
+    }
+    assert_eq!((s.rx_packets, s.rx_lost, s.rx_streams), (8, 2, 1), "{s:?}");
+    assert!(s.rx_jitter_ms >= 0.0);
+    // Closed, the stream's figures stay in the totals; it no longer counts for the jitter.
+    e.release(a.id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while e.stats().rx_streams > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let s = e.stats();
+    assert_eq!((s.rx_packets, s.rx_lost, s.rx_streams), (8, 2, 0), "{s:?}");
+    assert_eq!(s.rx_jitter_ms, 0.0);
+    e.shutdown();
+}
