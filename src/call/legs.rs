@@ -437,7 +437,7 @@ impl Calls {
         let Some(leg) = self.legs.get_mut(call_id) else {
             return;
         };
-        if leg.held == !sends {
+        if leg.held != sends {
             // Nothing changed (a session refresh, a codec change, a phone that moved): the
             // bridge, or a supervisor's mixes, stay as they are.
             return;
