@@ -92,6 +92,12 @@ impl Sessions {
         }
     }
 
+    /// Whether the session whose token hashes to `hash` is live at `now` (for an open event
+    /// stream, which keeps the hash rather than the token).
+    pub fn is_live_hash(&self, hash: &str, now: DateTime<Utc>) -> bool {
+        self.lock().get(hash).is_some_and(|s| s.expires_at > now)
+    }
+
     /// Ends the session with this token; whether there was one.
     pub fn close(&self, token: &str) -> bool {
         self.lock().remove(&token_hash(token)).is_some()

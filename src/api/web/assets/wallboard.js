@@ -191,7 +191,8 @@
     H.token = s.token;
     showLogin(false);
     $("#extension").value = localStorage.getItem("hotline.extension") || "";
-    H.events(() => soon(), (up) => { $("#live-dot").classList.toggle("live", up); if (up) soon(); });
+    H.events(() => soon(), (up) => { $("#live-dot").classList.toggle("live", up); if (up) soon(); },
+      async () => { await H.logout("super"); showLogin(true); });
     load();
     setInterval(() => { if (Date.now() - lastLoad > 4500) load(); }, 5000);
   }
