@@ -6,8 +6,8 @@
 //!
 //! Scenarios: an agent logs in on the desk and goes ready; a call pops up with the caller's
 //! earlier order; an order created from the form is in `GET /api/v1/work-orders` and tied to
-//! the call; the wallboard shows a waiting caller in its queue and an agent's state change
-//! live; a supervisor clicks 监听 on a call and their softphone (baresip as 8001) hears both
+//! the call; a session ended elsewhere brings the desk back to its login; the wallboard shows
+//! a waiting caller in its queue and an agent's state change live; a supervisor clicks 监听 on a call and their softphone (baresip as 8001) hears both
 //! sides, then 停止 and 强拆; the reports page, after real calls, draws its table and charts with
 //! the API's figures and lists a row's calls (and an order) in a dialog.
 
@@ -238,6 +238,27 @@ fn desk_login_ready_screen_pop_and_order_form() {
         "return document.querySelector('#btn-ready').textContent === 'Ready'",
     );
     b.screenshot("english");
+    // The session ended elsewhere (here by the API): the next event closes the page's stream
+    // (4401) and the desk shows its login instead of reconnecting.
+    let token = b.js(
+        "return JSON.parse(localStorage.getItem('hotline.session.desk')).token",
+        json!([]),
+    );
+    let (code, v) = server.api_as(token.as_str().unwrap(), "DELETE", "/api/v1/session", None);
+    assert_eq!(code, 204, "{v}");
+    let (code, v) = server.api(
+        "POST",
+        "/api/v1/agents/2001/state",
+        Some(&json!({"state": "not-ready", "reason": "meeting"})),
+    );
+    assert_eq!(code, 200, "{v}");
+    b.wait_js(
+        Duration::from_secs(10),
+        "login after the session ended",
+        "return !document.querySelector('#login').classList.contains('hidden') \
+         && document.querySelector('#desk').classList.contains('hidden')",
+    );
+    b.screenshot("session-ended");
 }
 
 /// The wallboard: a supervisor logs in with a token; a caller waits in 12319 while its agent
