@@ -7,9 +7,10 @@
 //! Scenarios: an agent logs in on the desk and goes ready; a call pops up with the caller's
 //! earlier order; an order created from the form is in `GET /api/v1/work-orders` and tied to
 //! the call; a session ended elsewhere brings the desk back to its login; the wallboard shows
-//! a waiting caller in its queue and an agent's state change live; a supervisor clicks 监听 on a call and their softphone (baresip as 8001) hears both
-//! sides, then 停止 and 强拆; the reports page, after real calls, draws its table and charts with
-//! the API's figures and lists a row's calls (and an order) in a dialog.
+//! a waiting caller in its queue and an agent's state change live; a supervisor clicks 监听 on a
+//! call and their softphone (baresip as 8001) hears both sides, then 停止 and 强拆; the reports
+//! page, after real calls, draws its table and charts with the API's figures and lists a row's
+//! calls (and an order) in a dialog.
 
 #[path = "../sip_live/support/mod.rs"]
 mod support;
