@@ -414,10 +414,14 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
             .with_sip(sip.clone())
             .with_calls(calls.clone()),
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server")?;
+    // With the client's address, which the session login counts failures by.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("HTTP server")?;
     match tokio::time::timeout(std::time::Duration::from_secs(2), sip.shutdown()).await {
         Ok(Ok(n)) if n > 0 => tracing::info!(calls = n, "calls in progress hung up"),
         _ => {}

@@ -23,6 +23,8 @@ both_backends!(
     a_token_session_has_the_token_users_role,
     deleting_the_session_ends_it,
     a_session_expires,
+    repeated_failures_lock_the_agent,
+    repeated_failures_lock_the_address,
 );
 
 struct Resp {
@@ -75,6 +77,159 @@ async fn send(
 
 async fn login(app: &axum::Router, body: Value) -> Resp {
     send(app, Method::POST, "/api/v1/session", None, Some(body), &[]).await
+}
+
+/// `POST /api/v1/session` as if from `from` (the server's `ConnectInfo`).
+async fn login_from(app: &axum::Router, body: Value, from: &str) -> Resp {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let addr: std::net::SocketAddr = from.parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    let resp = app.clone().oneshot(req).await.unwrap();
+    Resp {
+        status: resp.status(),
+        headers: resp.headers().clone(),
+        body: resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    }
+}
+
+fn retry_after(r: &Resp) -> u64 {
+    r.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn failed_logins(ts: &TestStore) -> Vec<hotline::cases::store::AuditEntry> {
+    let q = AuditQuery {
+        action: Some("login-failed".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let mut rows = ts.store.audit_entries(&q).await.unwrap();
+    rows.sort_by_key(|e| e.id);
+    rows
+}
+
+async fn repeated_failures_lock_the_agent(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let app = ts.router();
+    // Four failures: still 401, and the right password still opens a session, which forgets
+    // them.
+    for _ in 0..4 {
+        let r = login(&app, json!({"agent": "1001", "password": "guess-1"})).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let ok = login(&app, json!({"agent": "1001", "password": "demo-1001"})).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    // Five failures in a row lock the agent: the fifth is still a 401, then 429 even with the
+    // right password, with Retry-After.
+    for i in 0..5 {
+        let r = login(
+            &app,
+            json!({"agent": "1001", "password": format!("guess-{i}")}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "failure {i}");
+    }
+    let locked = login(&app, json!({"agent": "1001", "password": "demo-1001"})).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(locked.json()["error"], "too_many_requests");
+    let wait = retry_after(&locked);
+    assert!((55..=60).contains(&wait), "Retry-After {wait}");
+    // Another agent is not locked.
+    let other = login(&app, json!({"agent": "1002", "password": "demo-1002"})).await;
+    assert_eq!(other.status, StatusCode::OK);
+    // An unknown agent is counted and locked the same way (no hint that it is unknown).
+    for _ in 0..5 {
+        let r = login(&app, json!({"agent": "9999", "password": "x"})).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = login(&app, json!({"agent": "9999", "password": "x"})).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Every failure is audited, without the password; locked attempts are not checked.
+    let rows = failed_logins(&ts).await;
+    assert_eq!(rows.len(), 4 + 5 + 5, "{rows:?}");
+    for e in &rows[..9] {
+        assert_eq!(e.actor, "1001");
+        assert_eq!(e.role, "agent");
+        assert_eq!(e.target, "agent:1001");
+        let detail = e.detail.as_deref().unwrap();
+        assert!(detail.starts_with("wrong password"), "{detail}");
+        assert!(!detail.contains("guess"), "{detail}");
+    }
+    assert!(rows[8]
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("agent:1001 locked for 60 s"));
+    assert!(!rows[7].detail.as_deref().unwrap().contains("locked"));
+    for e in &rows[9..] {
+        assert_eq!(e.actor, "unknown");
+        assert_eq!(e.target, "agent:9999");
+        assert!(e.detail.as_deref().unwrap().starts_with("unknown agent"));
+    }
+}
+
+async fn repeated_failures_lock_the_address(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let app = ts.router();
+    // Failures spread over agents (and a wrong API token) from one address.
+    for (i, body) in [
+        json!({"agent": "1001", "password": "a"}),
+        json!({"agent": "1002", "password": "b"}),
+        json!({"agent": "1003", "password": "c"}),
+        json!({"token": "not-a-token"}),
+        json!({"agent": "8888", "password": "d"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = login_from(&app, body, "192.0.2.7:40000").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "failure {i}");
+    }
+    // That address is locked, whoever it claims to be, on any port.
+    let r = login_from(
+        &app,
+        json!({"agent": "1003", "password": "demo-1003"}),
+        "192.0.2.7:40001",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!((55..=60).contains(&retry_after(&r)));
+    let r = login_from(&app, json!({"token": "demo-supervisor"}), "192.0.2.7:40002").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another address is not.
+    let r = login_from(
+        &app,
+        json!({"agent": "1003", "password": "demo-1003"}),
+        "192.0.2.8:40000",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = failed_logins(&ts).await;
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[3].target, "token");
+    assert!(rows
+        .iter()
+        .all(|e| e.detail.as_deref().unwrap().contains("from 192.0.2.7")));
+    assert!(rows[4]
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("address:192.0.2.7 locked for 60 s"));
 }
 
 async fn wrong_credentials_are_401(b: Backend) {

@@ -2,10 +2,11 @@
 //! end wrap-up, transfer, take a callback task (`/api/v1/agents/{id}/…`), the live picture of
 //! queues and agents (`/api/v1/live`), and the event stream as a WebSocket (`/api/v1/events`).
 //! An agent's token acts for its own agent only; supervisors and admins for any. Who asks and
-//! what they send are checked before the call layer is asked (without it: 503).
+//! what they send are checked before the call layer is asked (without it: 503). An event stream
+//! opened with a session token closes (code 4401) once the session is ended or expired.
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -275,23 +276,85 @@ pub async fn events(
         }
     };
     let rx = calls(&st)?.subscribe();
+    // A session token is checked again while the stream is open; a configured API token does
+    // not expire.
+    let session = match st.users.find(&token) {
+        Some(_) => None,
+        None => Some(SessionCheck {
+            sessions: st.sessions.clone(),
+            hash: super::auth::token_hash(&token),
+        }),
+    };
     Ok(ws
-        .on_upgrade(move |socket| stream(socket, rx, only))
+        .on_upgrade(move |socket| stream(socket, rx, only, session))
         .into_response())
+}
+
+/// How often an open event stream checks that its session is still live (it also checks before
+/// each event it sends).
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The close code an event stream ends with when its session has ended or expired.
+pub const SESSION_ENDED: u16 = 4401;
+
+/// The session an event stream was opened with, by token hash.
+struct SessionCheck {
+    sessions: std::sync::Arc<super::session::Sessions>,
+    hash: String,
+}
+
+impl SessionCheck {
+    fn live(check: &Option<SessionCheck>) -> bool {
+        check
+            .as_ref()
+            .is_none_or(|c| c.sessions.is_live_hash(&c.hash, chrono::Utc::now()))
+    }
+}
+
+/// Closes the socket with [`SESSION_ENDED`].
+async fn close_ended(mut socket: WebSocket) {
+    let frame = CloseFrame {
+        code: SESSION_ENDED,
+        reason: "session ended".into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+    // Wait briefly for the client's close, so the frame is not lost to a reset.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn stream(
     mut socket: WebSocket,
     mut rx: tokio::sync::broadcast::Receiver<crate::call::DeskEvent>,
     only: Option<String>,
+    session: Option<SessionCheck>,
 ) {
     use tokio::sync::broadcast::error::RecvError;
+    let mut recheck = tokio::time::interval_at(
+        tokio::time::Instant::now() + SESSION_RECHECK,
+        SESSION_RECHECK,
+    );
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = recheck.tick(), if session.is_some() => {
+                if !SessionCheck::live(&session) {
+                    return close_ended(socket).await;
+                }
+            },
             ev = rx.recv() => match ev {
                 Ok(ev) => {
                     if only.as_deref().is_some_and(|a| a != ev.agent()) {
                         continue;
+                    }
+                    if !SessionCheck::live(&session) {
+                        return close_ended(socket).await;
                     }
                     let Ok(text) = serde_json::to_string(&ev) else { continue };
                     if socket.send(Message::Text(text.into())).await.is_err() {
@@ -299,6 +362,9 @@ async fn stream(
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
+                    if !SessionCheck::live(&session) {
+                        return close_ended(socket).await;
+                    }
                     let note = serde_json::json!({"type": "lagged", "missed": n}).to_string();
                     if socket.send(Message::Text(note.into())).await.is_err() {
                         return;

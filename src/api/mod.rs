@@ -16,6 +16,7 @@ mod reports;
 pub mod session;
 mod sip;
 pub mod supervisor;
+pub mod throttle;
 pub mod wallboard;
 pub mod web;
 
@@ -42,6 +43,8 @@ pub struct AppState {
     pub users: Arc<Users>,
     /// Web sessions (`POST /api/v1/session`).
     pub sessions: Arc<session::Sessions>,
+    /// Failed web logins by agent and client address.
+    pub login_throttle: Arc<throttle::LoginThrottle>,
     /// The SIP endpoint, when one runs in this process.
     pub sip: Option<crate::sip::server::SipHandle>,
     /// The call layer, when SIP runs in this process.
@@ -63,6 +66,7 @@ impl AppState {
             config: Arc::new(config),
             users: Arc::new(users),
             sessions: Arc::new(session::Sessions::default()),
+            login_throttle: Arc::default(),
             sip: None,
             calls: None,
             wallboard: wallboard::cache(),

@@ -2,13 +2,15 @@
 //! credentials (checked against the stored digest HA1) or an API token for a random session
 //! token that is accepted wherever a bearer token is; `DELETE /api/v1/session` ends it.
 //! Sessions live in memory for a fixed time ([`Sessions`], a plain table that is told the time,
-//! so expiry is tested without waiting). Every successful login is audited as `login`.
+//! so expiry is tested without waiting). Every successful login is audited as `login`, every
+//! failed one as `login-failed`; repeated failures lock the agent and address (`api::throttle`).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
@@ -19,6 +21,7 @@ use subtle::ConstantTimeEq;
 use super::auth::{bearer_token, token_hash};
 use super::error::ApiError;
 use super::extract::RawJson;
+use super::throttle::Failure;
 use super::AppState;
 use crate::cases::store::AuditEntry;
 use crate::config::{ApiUser, Role};
@@ -89,6 +92,12 @@ impl Sessions {
         }
     }
 
+    /// Whether the session whose token hashes to `hash` is live at `now` (for an open event
+    /// stream, which keeps the hash rather than the token).
+    pub fn is_live_hash(&self, hash: &str, now: DateTime<Utc>) -> bool {
+        self.lock().get(hash).is_some_and(|s| s.expires_at > now)
+    }
+
     /// Ends the session with this token; whether there was one.
     pub fn close(&self, token: &str) -> bool {
         self.lock().remove(&token_hash(token)).is_some()
@@ -129,61 +138,163 @@ fn wrong() -> ApiError {
     ApiError::unauthorized("wrong agent or password")
 }
 
-pub async fn login(State(st): State<AppState>, body: RawJson) -> Result<Response, ApiError> {
-    let b: LoginBody = body.parse()?;
-    let now = Utc::now();
-    let user = match (b.agent, b.password, b.token) {
-        (Some(agent), Some(password), None) => {
+/// The body's credentials, not yet checked.
+enum Credentials {
+    Agent { agent: String, password: String },
+    Token(String),
+}
+
+impl Credentials {
+    fn from_body(b: LoginBody) -> Result<Self, ApiError> {
+        match (b.agent, b.password, b.token) {
+            (Some(agent), Some(password), None) => Ok(Credentials::Agent { agent, password }),
+            (None, None, Some(token)) => Ok(Credentials::Token(token)),
+            (Some(_), None, _) => Err(ApiError::bad_field("password", "give the password")),
+            (None, Some(_), _) => Err(ApiError::bad_field("agent", "give the agent id")),
+            (Some(_), Some(_), Some(_)) => Err(ApiError::bad_field(
+                "token",
+                "give either agent and password or token, not both",
+            )),
+            (None, None, None) => Err(ApiError::bad_field(
+                "agent",
+                "give agent and password, or token",
+            )),
+        }
+    }
+}
+
+/// The user the credentials stand for; `Ok(Err(why))` when they are wrong (`why` is for the
+/// audit log, never for the client).
+async fn check(st: &AppState, c: &Credentials) -> Result<Result<ApiUser, &'static str>, ApiError> {
+    match c {
+        Credentials::Agent { agent, password } => {
             // Only a seat agent's account opens the desk (a supervisor's softphone account
             // registers too, but is not an agent).
             let realm = &st.config.sip.realm;
-            if !st.config.agents.iter().any(|a| a.id == agent) {
+            if !st.config.agents.iter().any(|a| &a.id == agent) {
                 // The same hashing as for a known agent, so the answer takes as long.
-                password_matches(&agent, realm, &password, None);
-                return Err(wrong());
+                password_matches(agent, realm, password, None);
+                return Ok(Err("unknown agent"));
             }
             let credentials = st.store.sip_credentials(realm).await?;
-            if !password_matches(&agent, realm, &password, credentials.get(&agent)) {
-                return Err(wrong());
+            if !password_matches(agent, realm, password, credentials.get(agent)) {
+                return Ok(Err("wrong password"));
             }
-            ApiUser {
+            Ok(Ok(ApiUser {
                 name: format!("agent-{agent}"),
                 role: Role::Agent,
                 token: None,
                 token_sha256: None,
-                agent: Some(agent),
+                agent: Some(agent.clone()),
                 department: None,
                 channel: None,
                 extension: None,
                 sip_password: None,
                 sip_ha1_md5: None,
                 sip_ha1_sha256: None,
+            }))
+        }
+        Credentials::Token(token) => match st.users.find(token) {
+            Some(u) => {
+                let mut u = u.clone();
+                u.token = None;
+                Ok(Ok(u))
             }
-        }
-        (None, None, Some(token)) => {
-            let mut u = st
-                .users
-                .find(&token)
-                .cloned()
-                .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
-            u.token = None;
-            u
-        }
-        (Some(_), None, _) => return Err(ApiError::bad_field("password", "give the password")),
-        (None, Some(_), _) => return Err(ApiError::bad_field("agent", "give the agent id")),
-        (Some(_), Some(_), Some(_)) => {
-            return Err(ApiError::bad_field(
-                "token",
-                "give either agent and password or token, not both",
-            ))
-        }
-        (None, None, None) => {
-            return Err(ApiError::bad_field(
-                "agent",
-                "give agent and password, or token",
-            ))
+            None => Ok(Err("unknown API token")),
+        },
+    }
+}
+
+/// 429 with `Retry-After` (whole seconds, rounded up).
+fn too_many(wait: Duration) -> Response {
+    let secs = (wait.num_milliseconds().max(0) + 999) / 1000;
+    let error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        format!("too many failed logins; try again in {secs} s"),
+    );
+    (
+        [(axum::http::header::RETRY_AFTER, secs.max(1).to_string())],
+        error,
+    )
+        .into_response()
+}
+
+/// Logs in. Failed logins are counted per agent and per client address (when the server knows
+/// it, see `main.rs`); a locked agent or address gets 429 with `Retry-After` before its
+/// credentials are looked at. Each failure is audited as `login-failed` (never with the
+/// password).
+pub async fn login(
+    State(st): State<AppState>,
+    extensions: Extensions,
+    body: RawJson,
+) -> Result<Response, ApiError> {
+    let b: LoginBody = body.parse()?;
+    let credentials = Credentials::from_body(b)?;
+    let now = Utc::now();
+    let address = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let agent_key = match &credentials {
+        Credentials::Agent { agent, .. } => Some(format!("agent:{agent}")),
+        Credentials::Token(_) => None,
+    };
+    let address_key = address.map(|a| format!("address:{a}"));
+    let keys = || {
+        agent_key
+            .iter()
+            .chain(address_key.iter())
+            .map(String::as_str)
+    };
+    if let Some(wait) = st.login_throttle.locked_any(keys(), now) {
+        return Ok(too_many(wait));
+    }
+    let user = match check(&st, &credentials).await? {
+        Ok(user) => user,
+        Err(why) => {
+            let mut detail = why.to_string();
+            if let Some(a) = address {
+                detail.push_str(&format!(" from {a}"));
+            }
+            for key in keys() {
+                if let Failure::Locked(length) = st.login_throttle.fail(key, now) {
+                    detail.push_str(&format!("; {key} locked for {} s", length.num_seconds()));
+                }
+            }
+            let (actor, target) = match &credentials {
+                Credentials::Agent { agent, .. } => {
+                    let known = st.config.agents.iter().any(|a| &a.id == agent);
+                    (
+                        if known {
+                            agent.clone()
+                        } else {
+                            "unknown".into()
+                        },
+                        format!("agent:{agent}"),
+                    )
+                }
+                Credentials::Token(_) => ("unknown".into(), "token".into()),
+            };
+            st.store
+                .audit(&AuditEntry {
+                    id: 0,
+                    at: now,
+                    actor,
+                    role: "agent".into(),
+                    action: "login-failed".into(),
+                    target,
+                    detail: Some(detail),
+                })
+                .await?;
+            return Err(match credentials {
+                Credentials::Agent { .. } => wrong(),
+                Credentials::Token(_) => ApiError::unauthorized("unknown token"),
+            });
         }
     };
+    if let Some(key) = &agent_key {
+        st.login_throttle.succeed(key);
+    }
     let (token, session) = st.sessions.open(user.clone(), now);
     st.store
         .audit(&AuditEntry {

@@ -6,9 +6,11 @@
 //!
 //! Scenarios: an agent logs in on the desk and goes ready; a call pops up with the caller's
 //! earlier order; an order created from the form is in `GET /api/v1/work-orders` and tied to
-//! the call; the wallboard shows a waiting caller in its queue and an agent's state change
-//! live; a supervisor clicks 监听 on a call and their softphone (baresip as 8001) hears both
-//! sides, then 停止 and 强拆; the reports page draws its table and charts.
+//! the call; a session ended elsewhere brings the desk back to its login; the wallboard shows
+//! a waiting caller in its queue and an agent's state change live; a supervisor clicks 监听 on a
+//! call and their softphone (baresip as 8001) hears both sides, then 停止 and 强拆; the reports
+//! page, after real calls, draws its table and charts with the API's figures and lists a row's
+//! calls (and an order) in a dialog.
 
 #[path = "../sip_live/support/mod.rs"]
 mod support;
@@ -237,6 +239,27 @@ fn desk_login_ready_screen_pop_and_order_form() {
         "return document.querySelector('#btn-ready').textContent === 'Ready'",
     );
     b.screenshot("english");
+    // The session ended elsewhere (here by the API): the next event closes the page's stream
+    // (4401) and the desk shows its login instead of reconnecting.
+    let token = b.js(
+        "return JSON.parse(localStorage.getItem('hotline.session.desk')).token",
+        json!([]),
+    );
+    let (code, v) = server.api_as(token.as_str().unwrap(), "DELETE", "/api/v1/session", None);
+    assert_eq!(code, 204, "{v}");
+    let (code, v) = server.api(
+        "POST",
+        "/api/v1/agents/2001/state",
+        Some(&json!({"state": "not-ready", "reason": "meeting"})),
+    );
+    assert_eq!(code, 200, "{v}");
+    b.wait_js(
+        Duration::from_secs(10),
+        "login after the session ended",
+        "return !document.querySelector('#login').classList.contains('hidden') \
+         && document.querySelector('#desk').classList.contains('hidden')",
+    );
+    b.screenshot("session-ended");
 }
 
 /// The wallboard: a supervisor logs in with a token; a caller waits in 12319 while its agent
@@ -417,10 +440,56 @@ fn supervisor_listens_from_the_wallboard() {
     b.screenshot("after-hangup");
 }
 
-/// The reports page renders its form, table and charts for a supervisor (with no calls yet).
+/// The calls of `from` with their disposition set (ended and recorded), as admin.
+fn ended_calls_from(server: &Server, from: &str, count: usize) -> Vec<Value> {
+    wait_for(Duration::from_secs(15), "call records", || {
+        let (code, v) = server.api("GET", &format!("/api/v1/calls?from_number={from}"), None);
+        assert_eq!(code, 200, "{v}");
+        let items = v["items"].as_array().cloned().unwrap_or_default();
+        (items.len() >= count && items.iter().all(|c| !c["disposition"].is_null())).then_some(items)
+    })
+}
+
+/// The reports page for a supervisor with real calls behind it: one answered call with an
+/// order attached and one hung up in the greeting (not offered to the queue). The table and charts show the figures the
+/// API gives (not zeros), a row's ↗ lists its calls in a dialog through the API (with the
+/// session token), and the order link there shows the order.
 #[test]
 fn reports_page_renders_for_a_supervisor() {
     let server = Server::start(config(), LOCAL);
+    let _agent = ready_agent(&server, "2001", Answer::Auto, LIFE);
+    let greeting = before_queue_12319();
+    let (talker, quitter) = ("13900000201", "13900000202");
+    let answered = Caller::new("12319", talker)
+        .hold(greeting + Duration::from_secs(8))
+        .dial(&server);
+    let abandoned = Caller::new("12319", quitter)
+        .hold(Duration::from_secs(2))
+        .dial(&server);
+    abandoned.wait();
+    answered.wait();
+    let talked = ended_calls_from(&server, talker, 1);
+    assert_eq!(talked[0]["disposition"], "answered", "{talked:?}");
+    let quit = ended_calls_from(&server, quitter, 1);
+    assert_eq!(quit[0]["disposition"], "abandoned", "{quit:?}");
+    let (code, order) = server.api(
+        "POST",
+        "/api/v1/work-orders",
+        Some(&json!({
+            "request_type": "complaint",
+            "description": "Rubbish not collected on Bingcao Road.",
+            "caller_number": talker,
+        })),
+    );
+    assert_eq!(code, 201, "{order}");
+    let call_id = talked[0]["id"].as_str().unwrap();
+    let (code, linked) = server.api(
+        "POST",
+        &format!("/api/v1/calls/{call_id}/work-order"),
+        Some(&json!({"order_id": order["id"]})),
+    );
+    assert_eq!(code, 200, "{linked}");
+
     let b = Browser::start("reports");
     b.go(&url(&server, "/reports"));
     b.type_into("#login-token", "demo-supervisor");
@@ -430,25 +499,122 @@ fn reports_page_renders_for_a_supervisor() {
         "report table",
         "return document.querySelector('#kpi-table tr') || document.querySelector('#kpi-error').textContent",
     );
-    b.screenshot("reports");
     let err = b.text("#kpi-error");
     assert!(err.is_empty(), "reports error: {err}");
-    // Two bars an hour, a row a day of the last week and the total, all counts zero.
-    let bars = b.js(
-        "return document.querySelectorAll('#chart-hours rect.bar').length",
-        json!([]),
-    );
-    assert_eq!(bars, 48);
+    // By default the last week, a row a day and the total.
     let rows = b.js(
         "return [...document.querySelectorAll('#kpi-table tr[data-key]')].map(r => r.dataset.key)",
         json!([]),
     );
     assert_eq!(rows.as_array().map(Vec::len), Some(8), "{rows}");
+
+    // The days around now (the report's days are in the city's zone, +08:00, the browser's
+    // default range in its own): yesterday to tomorrow by UTC holds the calls just made.
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
+    b.js(
+        "document.querySelector('#from').value = arguments[0]; \
+         document.querySelector('#to').value = arguments[1]; \
+         document.querySelector('#group').value = 'day'",
+        json!([from.to_string(), to.to_string()]),
+    );
+    b.click("#kpi-submit");
+    let (code, kpi) = server.api_as(
+        "demo-supervisor",
+        "GET",
+        &format!("/api/v1/reports/kpi?from={from}&to={to}&group=day"),
+        None,
+    );
+    assert_eq!(code, 200, "{kpi}");
+    let total = &kpi["total"];
+    // The call that hung up in the greeting was not offered to the queue; it is among the
+    // row's calls.
+    let offered = total["offered"].as_i64().unwrap();
+    assert!(offered >= 1, "{kpi}");
+    assert!(total["answered"].as_i64().unwrap() >= 1, "{kpi}");
+    assert!(total["calls"].as_i64().unwrap() >= 2, "{kpi}");
+    // The page's total row shows the API's figures (columns: key, offered, answered, …).
+    let cell = |col: usize| {
+        format!(
+            "const r = document.querySelector('#kpi-table tr.total'); \
+             return r && r.children[{col}].textContent"
+        )
+    };
+    let shown = b.wait_js(
+        Duration::from_secs(10),
+        "total offered",
+        &format!(
+            "const v = (function () {{ {} }})(); return v === '{offered}' && v",
+            cell(1)
+        ),
+    );
+    assert_eq!(shown, json!(offered.to_string()));
+    assert_eq!(
+        b.js(&cell(2), json!([])),
+        json!(total["answered"].to_string())
+    );
+    assert_eq!(
+        b.js(&cell(12), json!([])),
+        json!(total["orders_created"].to_string())
+    );
+    assert_eq!(
+        b.js(&cell(3), json!([])),
+        json!(total["abandoned"].to_string())
+    );
+    // The hour chart has two bars an hour, some of them not empty.
+    let bars = b.js(
+        "return document.querySelectorAll('#chart-hours rect.bar').length",
+        json!([]),
+    );
+    assert_eq!(bars, 48);
     let ticks = b.js(
         "return [...document.querySelectorAll('#chart-hours text')].slice(0, 5).map(t => t.textContent)",
         json!([]),
     );
     assert_eq!(ticks, json!(["0", "1", "2", "3", "4"]));
+    b.screenshot("reports");
+
+    // The total row's calls in the dialog: the same calls as its calls_url gives the admin.
+    let (code, listed) = server.api("GET", total["calls_url"].as_str().unwrap(), None);
+    assert_eq!(code, 200, "{listed}");
+    b.click("#kpi-table tr.total a.calls");
+    let count = b.wait_js(
+        Duration::from_secs(5),
+        "calls dialog",
+        "const d = document.querySelector('#calls-dialog'); \
+         const n = document.querySelectorAll('#calls-table tr[data-call]').length; \
+         return d.open && n > 0 && n",
+    );
+    assert_eq!(count, json!(listed["total"]));
+    assert_eq!(b.text("#calls-error"), "");
+    let row = b.js(
+        "const r = document.querySelector('#calls-table tr[data-call=\"' + arguments[0] + '\"]'); \
+         return r && [...r.children].map(c => c.textContent)",
+        json!([call_id]),
+    );
+    let row = row.as_array().cloned().unwrap_or_default();
+    assert_eq!(row.len(), 6, "{row:?}");
+    assert_eq!(row[0], talker);
+    assert_eq!(row[3], "接听");
+    assert_eq!(row[4], "2001");
+    assert_eq!(row[5], json!(format!("#{}", order["id"])));
+    b.click(&format!("#calls-table tr[data-call=\"{call_id}\"] a.order"));
+    let number = b.wait_js(
+        Duration::from_secs(5),
+        "order in the dialog",
+        "const o = document.querySelector('#calls-order dl'); return o && o.dataset.order",
+    );
+    assert_eq!(number, order["number"]);
+    b.screenshot("calls-dialog");
+    b.click("#calls-close");
+    assert_eq!(
+        b.js(
+            "return document.querySelector('#calls-dialog').open",
+            json!([])
+        ),
+        json!(false)
+    );
+
     // The month view with its 漏报 / 错报 counts.
     b.click("#month-submit");
     let missed = b.wait_js(

@@ -42,4 +42,5 @@ mod call_path2;
 mod dialog;
 mod malformed;
 mod media;
+mod session;
 mod wallboard;

@@ -81,8 +81,9 @@
   };
 
   // The event stream: calls onEvent(json) for each event, onStatus(true/false) on (dis)connect,
-  // reconnecting after a pause while the page lives.
-  H.events = function (onEvent, onStatus) {
+  // reconnecting after a pause while the page lives. When the server closes it because the
+  // session ended (close code 4401) it calls onEnded() instead of reconnecting.
+  H.events = function (onEvent, onStatus, onEnded) {
     let delay = 1000;
     function connect() {
       const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -92,8 +93,9 @@
       ws.onmessage = (m) => {
         try { onEvent(JSON.parse(m.data)); } catch (e) { console.error(e); }
       };
-      ws.onclose = () => {
+      ws.onclose = (c) => {
         onStatus && onStatus(false);
+        if (c.code === 4401) { onEnded && onEnded(); return; }
         if (H.token) setTimeout(connect, delay);
         delay = Math.min(delay * 2, 15000);
       };

@@ -21,7 +21,7 @@
     me = session.user.agent;
     $("#who").textContent = session.user.name;
     showLogin(false);
-    H.events(onEvent, (up) => $("#live-dot").classList.toggle("live", up));
+    H.events(onEvent, (up) => $("#live-dot").classList.toggle("live", up), relogin);
     await Promise.all([refresh(), loadReference(), loadDay()]).catch((e) => H.toast(e.message, true));
   }
 

@@ -41,6 +41,9 @@ window.H_I18N = {
     "status.verified": "已回访", "status.closed": "已办结", "status.merged": "已合并",
     "stage.offered": "呼入", "stage.greeting": "语音导航", "stage.queue": "排队", "stage.ringing": "振铃",
     "stage.talking": "通话中", "stage.message": "留言", "stage.overflow": "溢出", "stage.survey": "满意度评价",
+    show_calls: "查看来电", disposition: "结果", close: "关闭", in_progress: "进行中", status: "状态",
+    "disp.answered": "接听", "disp.abandoned": "放弃", "disp.voicemail": "留言",
+    "disp.callback-requested": "预约回拨", "disp.rejected": "拒接", "disp.failed": "失败",
     error: "出错", saved: "已保存", supervisor_login: "班长登录（令牌）", days: "每日", agent: "坐席",
   },
   en: {
@@ -90,6 +93,10 @@ window.H_I18N = {
     "status.received": "Received", "status.registered": "Registered", "status.rejected": "Rejected",
     "status.dispatched": "Dispatched", "status.returned": "Returned", "status.handled": "Handled",
     "status.verified": "Verified", "status.closed": "Closed", "status.merged": "Merged",
+    show_calls: "Show the calls", disposition: "Outcome", close: "Close", in_progress: "In progress",
+    status: "Status", "disp.answered": "Answered", "disp.abandoned": "Abandoned",
+    "disp.voicemail": "Voicemail", "disp.callback-requested": "Callback requested",
+    "disp.rejected": "Rejected", "disp.failed": "Failed",
     supervisor_login: "Supervisor login (token)", days: "Days", agent: "Agent",
   },
 };

@@ -1,5 +1,5 @@
 // The reports page: KPI table for a date range grouped by day / hour / queue / agent, its CSV,
-// a trend line per day (connection rate, service level) and a bar per hour (offered,
+// the calls behind a row in a dialog, a trend line per day (connection rate, service level) and a bar per hour (offered,
 // answered); and the month view for the vendor assessment with 漏报 / 错报 marks on orders.
 (function () {
   "use strict";
@@ -28,10 +28,10 @@
         const v = f === "key" && isTotal ? t("total") : r[f];
         const text = fmt ? fmt(v) : v === null || v === undefined ? "—" : String(v);
         if (f !== "key" || !r.calls_url) return el(f === "key" ? "td" : "td.num", {}, text);
-        // The row's calls (every number traces back to them), opened with the session token.
+        // The row's calls (every number traces back to them), listed in a dialog.
         return el("td.key", {}, [text, " ", el("a", {
-          href: r.calls_url, title: r.calls_url, class: "calls",
-          onclick: (e) => { e.preventDefault(); openJson(r.calls_url); },
+          href: "#calls", title: t("show_calls"), class: "calls",
+          onclick: (e) => { e.preventDefault(); showCalls(r.calls_url, text); },
         }, "↗")]);
       }));
     for (const r of rows) table.append(line(r, false));
@@ -39,13 +39,63 @@
     if (!rows.length) table.append(el("tr", {}, el("td.muted", { colspan: COLS.length }, t("no_data"))));
   }
 
-  async function openJson(url) {
+  // A label for a code ("disp.answered" → 接听), the code itself when there is none.
+  const label = (prefix, code) => {
+    const v = t(prefix + code);
+    return v === prefix + code ? code : v;
+  };
+
+  // The calls of a report row: `calls_url` (`/api/v1/calls?…`) read through the API helper
+  // with the session token, shown in the dialog: number, offered, answered, disposition,
+  // agent and the order, which opens below the list.
+  async function showCalls(callsUrl, rowLabel) {
+    const dialog = $("#calls-dialog");
+    const url = new URL(callsUrl, location.origin);
+    if (!url.searchParams.has("limit")) url.searchParams.set("limit", "500");
+    $("#calls-title").textContent = t("calls") + " · " + rowLabel;
+    $("#calls-error").textContent = "";
+    $("#calls-summary").textContent = "";
+    $("#calls-order").replaceChildren();
+    const table = $("#calls-table");
+    table.replaceChildren(el("tr", {}, ["number", "offered", "answered", "disposition", "agent", "order"]
+      .map((k) => el("th", {}, t(k)))));
+    if (!dialog.open) dialog.showModal();
     try {
-      const r = await fetch(url, { headers: { Authorization: "Bearer " + H.token } });
-      if (!r.ok) throw new Error((await r.json().catch(() => ({}))).message || r.status);
-      window.open(URL.createObjectURL(new Blob([await r.text()], { type: "application/json" })), "_blank");
+      const page = await api("GET", url.pathname.replace(/^\/api\/v1/, "") + url.search);
+      for (const c of page.items) {
+        const order = c.work_order_id === null ? "—" : el("a", {
+          href: "#order-" + c.work_order_id, class: "order",
+          onclick: (e) => { e.preventDefault(); showOrder(c.work_order_id); },
+        }, "#" + c.work_order_id);
+        table.append(el("tr", { "data-call": c.id }, [
+          el("td", {}, c.from_number), el("td", {}, H.time(c.offered_at)),
+          el("td", {}, H.time(c.answered_at)),
+          el("td", {}, c.disposition ? label("disp.", c.disposition) : t("in_progress")),
+          el("td", {}, c.agent_id || "—"), el("td", {}, order),
+        ]));
+      }
+      if (!page.items.length) table.append(el("tr", {}, el("td.muted", { colspan: 6 }, t("no_data"))));
+      $("#calls-summary").textContent = page.items.length < page.total
+        ? page.items.length + " / " + page.total : String(page.total);
     } catch (err) {
-      H.toast(err.message, true);
+      $("#calls-error").textContent = err.message;
+    }
+  }
+
+  async function showOrder(id) {
+    const box = $("#calls-order");
+    box.replaceChildren(el("p.muted", {}, "…"));
+    try {
+      const o = await api("GET", "/work-orders/" + id);
+      box.replaceChildren(el("dl", { "data-order": o.number }, [
+        el("dt", {}, t("order")), el("dd", {}, o.number),
+        el("dt", {}, t("status")), el("dd", {}, label("status.", o.status)),
+        el("dt", {}, t("category")), el("dd", {}, o.category_id || "—"),
+        el("dt", {}, t("description")), el("dd", {}, o.title ? o.title + " — " + o.description : o.description),
+        el("dt", {}, t("time")), el("dd", {}, H.time(o.created_at)),
+      ]));
+    } catch (err) {
+      box.replaceChildren(el("p.error", {}, err.message));
     }
   }
 
@@ -196,6 +246,7 @@
     $("#month-csv").addEventListener("click", () =>
       download("/reports/month?format=csv&month=" + $("#month").value, "month-" + $("#month").value + ".csv", $("#month-error")));
     $("#mark-form").addEventListener("submit", submitMark);
+    $("#calls-close").addEventListener("click", () => $("#calls-dialog").close());
     const s = H.session("super");
     if (s) start(s); else showLogin(true);
   });

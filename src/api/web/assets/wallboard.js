@@ -129,7 +129,12 @@
     if (!calls.length) table.append(el("tr", {}, el("td.muted", { colspan: 7 }, t("none"))));
   }
 
+  // The agents of the last render by id, for the clock's tick (a find() per agent element per
+  // second would be quadratic with a thousand agents).
+  let agentsById = new Map();
+
   function renderAgents() {
+    agentsById = new Map(data.agents.map((a) => [a.id, a]));
     const box = $("#agents");
     box.replaceChildren();
     for (const st of STATES) {
@@ -156,7 +161,7 @@
     $("#clock").textContent = new Date().toLocaleTimeString(H.lang === "en" ? "en-GB" : "zh-CN", { hour12: false });
     if (!data) return;
     document.querySelectorAll("#agents .tick").forEach((e) => {
-      const a = data.agents.find((x) => x.id === e.parentNode.dataset.agent);
+      const a = agentsById.get(e.parentNode.dataset.agent);
       if (a) e.textContent = H.secs(elapsed(a.since, a.state_secs));
     });
     document.querySelectorAll("#calls .tick").forEach((e) => {
@@ -191,7 +196,8 @@
     H.token = s.token;
     showLogin(false);
     $("#extension").value = localStorage.getItem("hotline.extension") || "";
-    H.events(() => soon(), (up) => { $("#live-dot").classList.toggle("live", up); if (up) soon(); });
+    H.events(() => soon(), (up) => { $("#live-dot").classList.toggle("live", up); if (up) soon(); },
+      async () => { await H.logout("super"); showLogin(true); });
     load();
     setInterval(() => { if (Date.now() - lastLoad > 4500) load(); }, 5000);
   }
