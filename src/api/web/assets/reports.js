@@ -212,11 +212,17 @@
     }
   }
 
-  function start(s) {
+  async function start(s) {
     H.token = s.token;
     showLogin(false);
-    const today = new Date();
-    const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+    // "Today" is the city's day (its utc_offset), which the server knows; the browser's own
+    // clock may be in another zone.
+    let today = new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z");
+    try {
+      const t = await api("GET", "/reports/today");
+      if (t && t.date) today = new Date(t.date + "T00:00:00Z");
+    } catch (_) { /* keep the browser's day */ }
+    const iso = (d) => d.toISOString().slice(0, 10);
     if (!$("#to").value) $("#to").value = iso(today);
     if (!$("#from").value) $("#from").value = iso(new Date(today.getTime() - 6 * 86400000));
     if (!$("#month").value) $("#month").value = iso(today).slice(0, 7);
