@@ -55,7 +55,7 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         );
         r.register(
             "rtp_packets_lost",
-            "RTP packets lost in reception (expected - received), all streams",
+            "RTP packets lost in reception (per stream the highest expected - received seen), all streams",
             ConstCounter::new(m.rx_lost),
         );
         r.register(
