@@ -17,8 +17,9 @@
 #    nobody ready they all wait in the queue (music on hold, announcements every 30 s).
 # 4. Once CALLERS wait: a quiet window of IDLE s (server CPU with the callers, no wallboard),
 #    then the probe's measurement window: REQUESTS GETs of /api/v1/wallboard, REQUESTS GETs of
-#    /metrics, CHANGES state changes timed until their event on a WebSocket subscriber; server
-#    CPU over that window.
+#    /metrics (and how many live pictures the call task built for them), CHANGES state
+#    changes timed until their event on a WebSocket subscriber, 10 more timed until the
+#    wallboard shows them; server CPU over that window.
 # 5. The callers hang up (mediaload's reach limit), the server stops.
 #
 # Environment (all optional): AGENTS=1000 CALLERS=500 RATE=100 REQUESTS=500 CHANGES=100

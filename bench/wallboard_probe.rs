@@ -9,8 +9,10 @@
 //!   `/api/v1/wallboard` and of `/metrics` (a fresh connection each, as a browser or Prometheus
 //!   opening one would not reuse it either), then CHANGES state changes (an agent between
 //!   not-ready and break, round the agents) timed from just before the POST until its
-//!   `agent-state` event arrives on a WebSocket subscribed to `/api/v1/events`. One JSON line
-//!   of figures on stdout.
+//!   `agent-state` event arrives on a WebSocket subscribed to `/api/v1/events`, then 10 more
+//!   timed until the wallboard shows them (polled every 20 ms). Also how many times the call
+//!   task was asked for the shared live picture during the GETs (`hotline_live_snapshots_total`).
+//!   One JSON line of figures on stdout.
 //!
 //! Standard library, `serde_json` and `tungstenite` only; every wait is bounded.
 
@@ -139,10 +141,57 @@ fn gets(addr: SocketAddr, token: &str, path: &str, n: usize) -> (Vec<f64>, Vec<u
     (lat, size)
 }
 
+/// The call task's live pictures taken so far, from `/metrics`.
+fn snapshots(addr: SocketAddr) -> f64 {
+    let (_, body) = request(addr, "GET", "/metrics", "none", None);
+    String::from_utf8_lossy(&body)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("hotline_live_snapshots_total ")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// The state a wallboard shows for agent `a`.
+fn board_state(addr: SocketAddr, token: &str, a: &str) -> String {
+    json_of(addr, "GET", "/api/v1/wallboard", token, None)["agents"]
+        .as_array()
+        .and_then(|v| v.iter().find(|x| x["id"] == a))
+        .and_then(|x| x["state"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The agent's state flipped between not-ready and break; returns the new one.
+fn flip(addr: SocketAddr, token: &str, a: &str, now: &str) -> &'static str {
+    let (body, want) = if now == "break" {
+        (
+            r#"{"state": "not-ready", "reason": "meeting"}"#,
+            "not-ready",
+        )
+    } else {
+        (r#"{"state": "break"}"#, "break")
+    };
+    json_of(
+        addr,
+        "POST",
+        &format!("/api/v1/agents/{a}/state"),
+        token,
+        Some(body),
+    );
+    want
+}
+
 fn measure(addr: SocketAddr, token: &str, prefix: &str, agents: usize, n: usize, changes: usize) {
+    let (began, snaps_before) = (Instant::now(), snapshots(addr));
     let (mut wb, wb_size) = gets(addr, token, "/api/v1/wallboard", n);
     let board = json_of(addr, "GET", "/api/v1/wallboard", token, None);
     let (mut me, me_size) = gets(addr, token, "/metrics", n);
+    let snaps = snapshots(addr) - snaps_before;
+    let gets_secs = began.elapsed().as_secs_f64();
 
     let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
     let url = format!("ws://{addr}/api/v1/events?access_token={token}");
@@ -199,6 +248,24 @@ fn measure(addr: SocketAddr, token: &str, prefix: &str, agents: usize, n: usize,
         }
     }
     let _ = ws.close(None);
+    // How live the wallboard is: a state change until the wallboard shows it.
+    // Agents 1–10 last changed above; once the shared picture is older than its 500 ms, it
+    // shows their state as it is.
+    std::thread::sleep(Duration::from_millis(600));
+    let mut board_lat = Vec::new();
+    for k in 0..10 {
+        let a = agent_id(prefix, 1 + k % agents);
+        let now = board_state(addr, token, &a);
+        let t = Instant::now();
+        let want = flip(addr, token, &a, &now);
+        while t.elapsed() < Duration::from_secs(5) {
+            if board_state(addr, token, &a) == want {
+                board_lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     let waiting: u64 = board["queues"]
         .as_array()
         .map(|qs| qs.iter().filter_map(|q| q["waiting"].as_u64()).sum())
@@ -226,6 +293,11 @@ fn measure(addr: SocketAddr, token: &str, prefix: &str, agents: usize, n: usize,
             "state_event_p50_ms": quantile(&mut ev_lat, 0.5),
             "state_event_p99_ms": quantile(&mut ev_lat, 0.99),
             "state_events_missed": missed,
+            "gets_secs": gets_secs,
+            "live_snapshots_during_gets": snaps,
+            "state_board_p50_ms": quantile(&mut board_lat, 0.5),
+            "state_board_max_ms": board_lat.iter().copied().fold(f64::NAN, f64::max),
+            "state_board_seen": board_lat.len(),
         })
     );
 }

@@ -221,13 +221,14 @@ pub async fn take_callback(
     run(&st, DeskCommand::TakeCallback { agent, task }).await
 }
 
-/// Queues and agents now (supervisors).
+/// Queues, agents and calls now (supervisors): the shared live picture, at most
+/// [`crate::call::shared::LIVE_MAX_AGE`] old.
 pub async fn live(
     State(st): State<AppState>,
     user: User,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<std::sync::Arc<crate::call::Snapshot>>, ApiError> {
     user.require(&[Role::Supervisor, Role::Admin])?;
-    run(&st, DeskCommand::Snapshot).await
+    calls(&st)?.snapshot().await.map(Json).map_err(desk_error)
 }
 
 #[derive(Deserialize)]

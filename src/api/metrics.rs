@@ -1,6 +1,7 @@
 //! `GET /metrics` (no auth, like `/healthz`): Prometheus / OpenMetrics text exposition, built
 //! with the `prometheus-client` crate. Gauges are read at scrape time from their owners — the
-//! call layer's picture of queues and agents, the media engine's and the recorder's counters,
+//! call layer's shared picture of queues and agents (at most 500 ms old, so scrapes cannot
+//! flood the call task), the media engine's and the recorder's counters,
 //! the calls-offered counter — into a registry made for the scrape, so a queue or state that
 //! is gone is gone from the output too; the store's query-duration histogram lives in the
 //! store and is registered as it is. Names and meanings: docs/wallboard.md.
@@ -36,6 +37,11 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         if let Ok(snapshot) = calls.snapshot().await {
             live(&mut r, &snapshot);
         }
+        r.register(
+            "live_snapshots",
+            "Times the call task was asked for the live picture (shared, at most one per 500 ms)",
+            ConstCounter::new(calls.snapshots_taken()),
+        );
         let offered = calls.offered();
         r.register(
             "calls_offered",
@@ -55,7 +61,7 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         );
         r.register(
             "rtp_packets_lost",
-            "RTP packets lost in reception (expected - received), all streams",
+            "RTP packets lost in reception (per stream the highest expected - received seen), all streams",
             ConstCounter::new(m.rx_lost),
         );
         r.register(

@@ -1,5 +1,5 @@
 //! `GET /api/v1/wallboard` (supervisors, admins): the live picture of queues, agents and calls
-//! from the call layer, each queue with today's KPI row, and the alerts
+//! from the call layer (the shared one, at most [`crate::call::shared::LIVE_MAX_AGE`] old), each queue with today's KPI row, and the alerts
 //! ([`crate::acd::alerts`]). The parts that come from the store — today's figures per queue
 //! and the answered calls without an order — are cached for `[wallboard].cache_ms` (2 s) and
 //! refreshed by one request at a time, so a room of wallboards costs the store two queries
@@ -114,7 +114,7 @@ pub async fn wallboard(
             "the call layer is not running",
         )
     })?;
-    let snapshot: Snapshot = calls.snapshot().await.map_err(|e| {
+    let snapshot: Arc<Snapshot> = calls.snapshot().await.map_err(|e| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -148,15 +148,16 @@ pub async fn wallboard(
     );
     // Everything the live picture holds besides queues and agents passes through as it is
     // (calls in progress and their count).
-    let mut rest = match serde_json::to_value(&snapshot) {
+    let mut rest = match serde_json::to_value(&*snapshot) {
         Ok(serde_json::Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
     rest.remove("queues");
     rest.remove("agents");
-    let Snapshot { queues, agents, .. } = snapshot;
-    let queues = queues
-        .into_iter()
+    let queues = snapshot
+        .queues
+        .iter()
+        .cloned()
         .map(|q| QueueBoard {
             service_level_secs: st
                 .config
@@ -171,7 +172,7 @@ pub async fn wallboard(
     Ok(Json(Wallboard {
         at: now,
         queues,
-        agents,
+        agents: snapshot.agents.clone(),
         rest,
         alerts,
     }))

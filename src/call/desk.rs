@@ -44,8 +44,6 @@ pub enum DeskCommand {
     Agent {
         agent: String,
     },
-    /// Every queue, agent and call in progress.
-    Snapshot,
     /// A supervisor listens to, whispers into or barges into a call (by its record id): the
     /// softphone `extension` is called and mixed in; again with another mode switches it.
     Monitor {
@@ -287,9 +285,6 @@ impl Calls {
             DeskCommand::Agent { agent } => {
                 known(self, &agent)?;
                 self.agent_json(&agent, now)
-            }
-            DeskCommand::Snapshot => {
-                serde_json::to_value(self.snapshot()).map_err(|e| DeskError::Invalid(e.to_string()))
             }
             DeskCommand::Monitor {
                 call,

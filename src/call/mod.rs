@@ -25,6 +25,7 @@ pub mod outcome;
 mod queue;
 pub mod rate;
 mod records;
+pub mod shared;
 mod wrap_up;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -124,6 +125,8 @@ pub struct CallsHandle {
     engine: MediaEngine,
     recorder: Option<Recorder>,
     offered: Arc<rate::OfferedCalls>,
+    /// The live picture, taken from the call task at most once per [`shared::LIVE_MAX_AGE`].
+    live: Arc<shared::Shared<Snapshot>>,
 }
 
 impl CallsHandle {
@@ -152,13 +155,24 @@ impl CallsHandle {
         rx.await.map_err(|_| DeskError::Unavailable)?
     }
 
-    /// The supervisors' picture of queues, agents and calls (as `/api/v1/live` shows it).
-    pub async fn snapshot(&self) -> Result<Snapshot, DeskError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Cmd::Snapshot(tx))
-            .map_err(|_| DeskError::Unavailable)?;
-        rx.await.map_err(|_| DeskError::Unavailable)
+    /// The supervisors' picture of queues, agents and calls (as `/api/v1/live` shows it), at
+    /// most [`shared::LIVE_MAX_AGE`] old: shared by every reader, so that scrapes and
+    /// wallboards cannot flood the call task with snapshot work.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, DeskError> {
+        self.live
+            .get(Instant::now(), || async {
+                let (tx, rx) = oneshot::channel();
+                self.tx
+                    .send(Cmd::Snapshot(tx))
+                    .map_err(|_| DeskError::Unavailable)?;
+                rx.await.map_err(|_| DeskError::Unavailable)
+            })
+            .await
+    }
+
+    /// How many times the call task has been asked for the live picture.
+    pub fn snapshots_taken(&self) -> u64 {
+        self.live.taken()
     }
 
     /// The media engine's counters (streams, ports, RTP received and lost, jitter).
@@ -458,6 +472,7 @@ pub fn start(cfg: CallsConfig, deps: CallsDeps) -> CallsHandle {
         engine,
         recorder,
         offered,
+        live: Arc::new(shared::Shared::new(shared::LIVE_MAX_AGE)),
     }
 }
 

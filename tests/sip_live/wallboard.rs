@@ -2,9 +2,11 @@
 //! 12319 queue registers, goes not-ready through the API (its state change arrives on a
 //! supervisor's WebSocket), then a SIPp caller dials 12319 and waits in the queue. The
 //! wallboard shows the waiting caller, the agent's time in state and the long-wait alert;
-//! `/metrics` shows the same figures as Prometheus series.
+//! `/metrics` shows the same figures as Prometheus series. The live picture behind both is
+//! shared: a burst of concurrent scrapes asks the call task for it at most once per 500 ms,
+//! and a state change still shows on the wallboard within about that.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -50,6 +52,8 @@ fn wallboard_and_metrics_show_a_waiting_caller_and_a_not_ready_agent() {
 
     let events = Events::open(server.http, "demo-supervisor");
     let _agent = ready_agent(&server, "2001", Answer::Never, LIFE);
+    // The shared picture now holds 2001 as it was before the change below.
+    wallboard(&server);
     let (code, status) = server.api(
         "POST",
         "/api/v1/agents/2001/state",
@@ -62,6 +66,18 @@ fn wallboard_and_metrics_show_a_waiting_caller_and_a_not_ready_agent() {
     events.wait("agent-state", Duration::from_secs(5), |e| {
         e["agent"] == "2001" && e["state"] == "not-ready"
     });
+    // Still live: the change shows once the shared picture is 500 ms old.
+    wait_for(
+        Duration::from_millis(1500),
+        "2001 not-ready on the wallboard",
+        || {
+            wallboard(&server)["agents"]
+                .as_array()?
+                .iter()
+                .any(|a| a["id"] == "2001" && a["state"] == "not-ready")
+                .then_some(())
+        },
+    );
 
     let calling = Caller::new("12319", "13900000077")
         .hold(before_queue("12319") + Duration::from_secs(12))
@@ -168,6 +184,25 @@ fn wallboard_and_metrics_show_a_waiting_caller_and_a_not_ready_agent() {
     assert!(series(&text, "hotline_store_query_duration_seconds_count").unwrap() > 0.0);
     assert!(text.contains("hotline_store_query_duration_seconds_bucket{le=\"0.001\"}"));
     assert!(text.trim_end().ends_with("# EOF"));
+
+    // A burst of concurrent scrapes (anyone may scrape) shares the picture: the call task is
+    // asked at most once per 500 ms period the burst spans, not once per scrape.
+    let taken = |text: &str| series(text, "hotline_live_snapshots_total").expect("snapshots");
+    let began = Instant::now();
+    let before = taken(&scrape(&server));
+    std::thread::scope(|s| {
+        for _ in 0..24 {
+            s.spawn(|| scrape(&server));
+        }
+    });
+    let after = taken(&scrape(&server));
+    let periods = (began.elapsed().as_millis() / 500) as f64;
+    assert!(
+        after - before <= periods + 1.0,
+        "26 scrapes over {:?} took {} snapshots",
+        began.elapsed(),
+        after - before
+    );
 
     calling.wait();
 }

@@ -9,6 +9,7 @@
 //! RTP timeout).
 
 mod batch;
+mod lost;
 mod ports;
 mod rewrite;
 mod send;
@@ -156,7 +157,8 @@ pub struct EngineStats {
     /// RTP packets received, all streams since the start (as of the shards' last 200 ms
     /// housekeeping round).
     pub rx_packets: u64,
-    /// RTP packets lost in reception (expected − received), all streams since the start.
+    /// RTP packets lost in reception, all streams since the start: per stream the highest
+    /// expected − received seen, so that the total never goes down when late packets arrive.
     pub rx_lost: u64,
     /// Mean interarrival jitter of the streams receiving RTP now, in ms (0 with none).
     pub rx_jitter_ms: f64,

@@ -84,7 +84,8 @@ pub struct Shard {
 #[derive(Debug, Default)]
 pub struct ShardFigures {
     pub rx_packets: AtomicU64,
-    /// Packets lost in reception (expected − received, per stream, never below 0).
+    /// Packets lost in reception: per stream the highest expected − received seen (it can
+    /// go down when late packets arrive; this never does), summed.
     pub rx_lost: AtomicU64,
     /// Sum over the streams receiving RTP of their interarrival jitter, in microseconds.
     pub jitter_us_sum: AtomicU64,
@@ -409,7 +410,7 @@ impl Shard {
         if let Some(rec) = slot.s.recording.take() {
             rec.close();
         }
-        let (_, lost, _) = rx_figures(&slot.s);
+        let (_, lost, _) = rx_figures(&mut slot.s);
         self.closed_rx += slot.s.counters.rx_packets;
         self.closed_lost += lost;
         self.by_serial.remove(&slot.s.id.serial);
@@ -769,16 +770,17 @@ impl Shard {
     }
 }
 
-/// Whether the stream receives RTP, its packets lost (≥ 0) and its jitter in microseconds.
-fn rx_figures(s: &Stream) -> (bool, u64, u64) {
-    match s.rx_view() {
+/// Whether the stream receives RTP, its packets lost (a count that never goes down, see
+/// [`super::lost`]) and its jitter in microseconds.
+fn rx_figures(s: &mut Stream) -> (bool, u64, u64) {
+    match s.rx.as_ref().map(|(_, r)| r) {
         Some(r) => (
             true,
-            r.cumulative_lost().max(0) as u64,
+            s.lost.observe(r.cumulative_lost()),
             // RTP timestamp units at 8 kHz: 125 µs each.
             (r.jitter() * 125.0) as u64,
         ),
-        None => (false, 0, 0),
+        None => (false, s.lost.total(), 0),
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::lost::LostCount;
 use super::rewrite::OutStream;
 use super::StreamId;
 use crate::media::dtmf::{Digit, DtmfReceiver, DtmfSender, DtmfSenderConfig};
@@ -66,6 +67,8 @@ pub struct Stream {
     pub rtcp_latched: Option<SocketAddr>,
     /// The remote source's SSRC and reception statistics.
     pub rx: Option<(u32, ReceiverStats)>,
+    /// Packets lost in reception as a count that never goes down (for `/metrics`).
+    pub lost: LostCount,
     pub started: Instant,
     /// When the current negotiation took effect (the RTP timeout counts from here).
     pub rx_baseline: Instant,
@@ -120,6 +123,7 @@ impl Stream {
             latched: None,
             rtcp_latched: None,
             rx: None,
+            lost: LostCount::default(),
             started: now,
             rx_baseline: now,
             last_rx: None,
@@ -246,7 +250,8 @@ impl Stream {
             rx => {
                 let mut stats = ReceiverStats::new(header.seq);
                 stats.on_packet(header.seq, header.timestamp, arrival);
-                if rx.is_some() {
+                if let Some((_, old)) = rx {
+                    self.lost.source_changed(old.cumulative_lost());
                     self.dtmf.reset();
                 }
                 *rx = Some((header.ssrc, stats));
