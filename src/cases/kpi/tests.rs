@@ -429,3 +429,30 @@ fn ranges_and_names() {
     assert_eq!(Group::parse("hour"), Some(Group::Hour));
     assert_eq!(Group::parse("week"), None);
 }
+
+#[test]
+fn accumulators_fed_apart_merge_into_the_report_of_all() {
+    // The store feeds calls and orders to two accumulators at once, then merges them; any
+    // split of the facts must give the report of all of them at once.
+    for group in [Group::Day, Group::Hour, Group::Queue, Group::Agent] {
+        let p = params(26, 28, group);
+        let all = compute(&p, &calls(), &orders());
+        let mut first = Accumulator::new(&p);
+        let mut second = Accumulator::new(&p);
+        for (i, c) in calls().iter().enumerate() {
+            if i % 2 == 0 {
+                first.add_call(c);
+            } else {
+                second.add_call(c);
+            }
+        }
+        orders().iter().for_each(|o| second.add_order(o));
+        first.merge(second);
+        assert_eq!(first.finish(), all, "{group:?}");
+    }
+    let p = params(27, 27, Group::Day);
+    let empty = Accumulator::new(&p).finish();
+    assert_eq!(empty.rows.len(), 1);
+    assert_eq!(empty.total.calls, 0);
+    assert_eq!(empty.total.service_level, None);
+}
