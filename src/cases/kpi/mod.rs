@@ -6,7 +6,8 @@
 //!
 //! Definitions (docs/reports.md has the long form): only inbound calls count; a call belongs
 //! to the local day and hour it was *offered* (so a call spanning midnight counts on the day
-//! it came in); `offered` = reached a queue; `answered` = answered by an agent after queueing;
+//! it came in); `offered` = reached a queue and has an outcome (answered or ended: a caller
+//! still waiting is in no figure but `calls`); `answered` = answered by an agent after queueing;
 //! `abandoned` = disposition abandoned after queueing, `short_abandoned` those with a wait
 //! (ended − queued) under 5 s; service level = answered with wait ≤ the queue's service-level
 //! seconds / offered; ASA = mean wait of answered calls; AHT = mean of talk (ended − answered)
@@ -50,6 +51,16 @@ pub struct CallFact {
     pub wrap_up_ms: Option<i64>,
     /// The call's missed-call callback task ended done (the citizen was called back).
     pub called_back: bool,
+}
+
+impl CallFact {
+    /// Answered by an agent, or ended. A caller still waiting in a queue (or being rung) has
+    /// no outcome yet: it counts in `calls` but not in `offered` nor in any rate until it is
+    /// answered or hangs up — otherwise today's service level and connection rate would dip
+    /// while calls simply wait (docs/reports.md, "Calls in progress").
+    pub fn has_outcome(&self) -> bool {
+        (self.answered_at.is_some() && self.agent_id.is_some()) || self.ended_at.is_some()
+    }
 }
 
 /// What a report needs of one work order.
@@ -303,6 +314,10 @@ impl Tally {
         let Some(queued) = c.queued_at else {
             return;
         };
+        if !c.has_outcome() {
+            // Still waiting: the live picture shows it; it is offered once it has an outcome.
+            return;
+        }
         self.offered += 1;
         if let (Some(answered), Some(_)) = (c.answered_at, &c.agent_id) {
             self.answered += 1;
