@@ -17,7 +17,7 @@ use super::extract::{QueryParams, RawJson};
 use super::AppState;
 use crate::cases::kpi::{self, Accumulator, DayRange, Group, ParamError, Row, ROW_FIELDS};
 use crate::cases::now;
-use crate::cases::store::{report_params, today_by_queue, AgentCall, OrderKey, OrderMark};
+use crate::cases::store::{report_params, AgentCall, OrderKey, OrderMark};
 use crate::config::Role;
 
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -277,16 +277,11 @@ struct Today {
     queues: Vec<Row>,
 }
 
-/// `GET /reports/today`: today's row of every queue.
+/// `GET /reports/today`: today's row of every queue, from the wallboard's cache (~2 s).
 pub async fn today(State(st): State<AppState>, user: User) -> Result<Response, ApiError> {
     user.require(SUPERVISORS)?;
-    let at = now();
-    let queues = today_by_queue(&st.store, &st.config, at).await?;
-    Ok(Json(Today {
-        date: kpi::local_day(at, st.store.policy().calendar.utc_offset),
-        queues,
-    })
-    .into_response())
+    let (date, queues) = st.wallboard.today(&st, now()).await?;
+    Ok(Json(Today { date, queues }).into_response())
 }
 
 /// `GET /agents/{id}/day`: the agent's own day (the agent itself, supervisors, admins).
