@@ -3,7 +3,8 @@
 # calls with a realistic mix, their orders and callback tasks), served by the real server
 # (release build): GET /api/v1/reports/month and /api/v1/reports/kpi?group=day|hour|agent for
 # the whole month, each timed RUNS times with curl after one warm-up; the median and the
-# slowest run are reported. Target (issue 6): ≤ 1 s. Rerunnable; every server, data directory
+# slowest run are reported, and the server's peak resident memory (VmHWM) when idle after
+# start and after all the reports. Target (issue 6): ≤ 1 s. Rerunnable; every server, data directory
 # and database it makes is fresh and is removed afterwards.
 #
 #   bench/reports.sh [sqlite|postgres|both]      (default: both)
@@ -139,6 +140,7 @@ last_day="$(date -d "$MONTH-01 +1 month -1 day" +%Y-%m-%d)"
 for backend in $BACKENDS; do
   prepare "$backend"
   start_server "$backend"
+  IDLE_RSS="$(awk '/^VmHWM/ { print $2, $3 }' "/proc/$SERVER_PID/status")"
   time_report "$backend" month "/api/v1/reports/month?month=$MONTH"
   calls="$(jq -r '.total.calls' "$OUT_DIR/$backend-month.out")"
   ((calls >= 100000)) || die "$backend: the month has only $calls inbound calls"
@@ -147,6 +149,11 @@ for backend in $BACKENDS; do
     time_report "$backend" "kpi-$g" "/api/v1/reports/kpi?from=$MONTH-01&to=$last_day&group=$g"
   done
   time_report "$backend" month-csv "/api/v1/reports/month?month=$MONTH&format=csv"
+  # The server's peak resident memory over all of the above (from start: the reports' own
+  # share is this minus the idle server's, logged at start).
+  printf '%-9s %-16s %s (idle after start: %s)\n' "$backend" "peak-rss" \
+    "$(awk '/^VmHWM/ { print $2, $3 }' "/proc/$SERVER_PID/status")" "$IDLE_RSS" \
+    | tee -a "$SUMMARY" >&2
   stop_server
   cleanup
 done

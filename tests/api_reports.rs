@@ -577,7 +577,10 @@ async fn month_view_with_marks(b: Backend) {
 }
 
 async fn today_and_an_agents_day(b: Backend) {
-    let ts = TestStore::new(b).await;
+    // A long cache, so that the test sees `/reports/today` served from it.
+    let mut config = common::demo_config();
+    config.wallboard.cache_ms = 60_000;
+    let ts = TestStore::with_config(b, config).await;
     let app = ts.router();
     // A call of today (local), even just after midnight.
     let offset = FixedOffset::east_opt(8 * 3600).unwrap();
@@ -591,15 +594,45 @@ async fn today_and_an_agents_day(b: Backend) {
     ts.store.save_call(&c).await.unwrap();
     ts.store.add_call_wrap_up("t1", 15_000).await.unwrap();
     ts.store.add_call_wrap_up("t1", 5_000).await.unwrap();
+    // A caller still waiting in 12345 (queued, no answer, no end): a call, not yet offered,
+    // so today's service level and connection rate do not dip while it waits.
+    ts.store.save_call(&inbound("t2", now)).await.unwrap();
+    let today_of = |rows: Vec<hotline::cases::kpi::Row>| {
+        let q = rows.into_iter().find(|r| r.key == "12345").unwrap();
+        (q.calls, q.offered, q.answered, q.connection_rate)
+    };
     let rows = hotline::cases::store::today_by_queue(&ts.store, &ts.config, Utc::now())
         .await
         .unwrap();
     let q = rows.iter().find(|r| r.key == "12345").unwrap();
     assert_eq!((q.offered, q.answered, q.wrap_up_secs), (1, 1, 20.0));
+    assert_eq!(today_of(rows), (2, 1, 1, Some(1.0)));
     let today = get(&app, "/api/v1/reports/today", SUPERVISOR).await;
     assert_eq!(today.status, StatusCode::OK, "{}", today.text());
     let today = today.json();
     assert_eq!(today["queues"].as_array().unwrap().len(), 2);
+    let served = today["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "12345")
+        .unwrap();
+    assert_eq!(
+        (&served["calls"], &served["offered"]),
+        (&json!(2), &json!(1))
+    );
+    // The caller gives up: now it is offered (and abandoned). The store sees it at once; the
+    // route answers from the wallboard's cache until it expires.
+    let mut gone = inbound("t2", now);
+    gone.ended_at = secs(now, 65);
+    gone.disposition = Some("abandoned".into());
+    ts.store.save_call(&gone).await.unwrap();
+    let rows = hotline::cases::store::today_by_queue(&ts.store, &ts.config, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(today_of(rows), (2, 2, 1, Some(0.5)));
+    let again = get(&app, "/api/v1/reports/today", SUPERVISOR).await.json();
+    assert_eq!(again, today, "served from the cache");
     let day = get(&app, "/api/v1/agents/1001/day", AGENT_1001).await;
     assert_eq!(day.status, StatusCode::OK, "{}", day.text());
     let day = day.json();

@@ -15,9 +15,9 @@ use super::auth::User;
 use super::error::ApiError;
 use super::extract::{QueryParams, RawJson};
 use super::AppState;
-use crate::cases::kpi::{self, DayRange, Group, ParamError, Row, ROW_FIELDS};
+use crate::cases::kpi::{self, Accumulator, DayRange, Group, ParamError, Row, ROW_FIELDS};
 use crate::cases::now;
-use crate::cases::store::{report_params, today_by_queue, AgentCall, OrderKey, OrderMark};
+use crate::cases::store::{report_params, AgentCall, OrderKey, OrderMark};
 use crate::config::Role;
 
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -144,8 +144,7 @@ pub async fn kpi(
         nonempty(q.queue),
         nonempty(q.agent),
     );
-    let (calls, orders) = st.store.report_facts(&p).await?;
-    let report = kpi::compute(&p, &calls, &orders);
+    let report = st.store.report(&p).await?;
     if csv {
         let body = csv_rows(
             report
@@ -218,10 +217,23 @@ pub async fn month(
     let csv = wants_csv(q.format.as_deref())?;
     let params = |g| report_params(&st.store, &st.config, range, g, None, None);
     let days_p = params(Group::Day);
-    let (calls, orders) = st.store.report_facts(&days_p).await?;
-    let days = kpi::compute(&days_p, &calls, &orders);
-    let queues = kpi::compute(&params(Group::Queue), &calls, &orders);
-    let agents = kpi::compute(&params(Group::Agent), &calls, &orders);
+    let (queues_p, agents_p) = (params(Group::Queue), params(Group::Agent));
+    // One pass over the month feeds the three groupings (each side of the stream its own).
+    let acc = || [&days_p, &queues_p, &agents_p].map(Accumulator::new);
+    let (mut by_call, mut by_order) = (acc(), acc());
+    st.store
+        .stream_report_facts(
+            &days_p,
+            |c| by_call.iter_mut().for_each(|a| a.add_call(c)),
+            |o| by_order.iter_mut().for_each(|a| a.add_order(o)),
+        )
+        .await?;
+    let ([dc, qc, ac], [dor, qor, aor]) = (by_call, by_order);
+    let finish = |mut c: Accumulator<'_>, o| {
+        c.merge(o);
+        c.finish()
+    };
+    let (days, queues, agents) = (finish(dc, dor), finish(qc, qor), finish(ac, aor));
     let (start, end) = range.utc_bounds(days_p.utc_offset);
     let marks = st.store.marks_between(start, end).await?;
     let count = |k: &str| marks.iter().filter(|m| m.kind == k).count();
@@ -265,16 +277,11 @@ struct Today {
     queues: Vec<Row>,
 }
 
-/// `GET /reports/today`: today's row of every queue.
+/// `GET /reports/today`: today's row of every queue, from the wallboard's cache (~2 s).
 pub async fn today(State(st): State<AppState>, user: User) -> Result<Response, ApiError> {
     user.require(SUPERVISORS)?;
-    let at = now();
-    let queues = today_by_queue(&st.store, &st.config, at).await?;
-    Ok(Json(Today {
-        date: kpi::local_day(at, st.store.policy().calendar.utc_offset),
-        queues,
-    })
-    .into_response())
+    let (date, queues) = st.wallboard.today(&st, now()).await?;
+    Ok(Json(Today { date, queues }).into_response())
 }
 
 /// `GET /agents/{id}/day`: the agent's own day (the agent itself, supervisors, admins).

@@ -3,7 +3,7 @@
 //! ([`crate::acd::alerts`]). The parts that come from the store — today's figures per queue
 //! and the answered calls without an order — are cached for `[wallboard].cache_ms` (2 s) and
 //! refreshed by one request at a time, so a room of wallboards costs the store two queries
-//! per period, not two per wallboard.
+//! per period, not two per wallboard. `GET /reports/today` reads the same cache.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -31,6 +31,8 @@ const WITHOUT_ORDER_LIMIT: i64 = 200;
 #[derive(Clone)]
 struct StoreFigures {
     fetched: Instant,
+    /// The local day `today` is of.
+    day: NaiveDate,
     today: Vec<Row>,
     without_order: Vec<CallWithoutOrder>,
 }
@@ -48,13 +50,17 @@ impl WallboardCache {
         max_age: Duration,
         now: DateTime<Utc>,
     ) -> Result<StoreFigures, ApiError> {
+        let offset = st.store.policy().calendar.utc_offset;
+        let day = crate::cases::kpi::local_day(now, offset);
         let mut slot = self.0.lock().await;
-        if let Some(f) = slot.as_ref().filter(|f| f.fetched.elapsed() < max_age) {
+        if let Some(f) = slot
+            .as_ref()
+            .filter(|f| f.fetched.elapsed() < max_age && f.day == day)
+        {
             return Ok(f.clone());
         }
         let today = crate::cases::store::today_by_queue(&st.store, &st.config, now).await?;
-        let offset = st.store.policy().calendar.utc_offset;
-        let midnight = crate::cases::kpi::local_day(now, offset)
+        let midnight = day
             .and_hms_opt(0, 0, 0)
             .and_then(|t| t.and_local_timezone(offset).single())
             .map(|t| t.with_timezone(&Utc))
@@ -72,11 +78,27 @@ impl WallboardCache {
             .collect();
         let f = StoreFigures {
             fetched: Instant::now(),
+            day,
             today,
             without_order,
         };
         *slot = Some(f.clone());
         Ok(f)
+    }
+}
+
+impl WallboardCache {
+    /// Today's row of every configured queue and the local day they are of, from the cache
+    /// (`GET /reports/today` shares it with the wallboard: polling either re-reads the day at
+    /// most once per `[wallboard].cache_ms`).
+    pub async fn today(
+        &self,
+        st: &AppState,
+        now: DateTime<Utc>,
+    ) -> Result<(NaiveDate, Vec<Row>), ApiError> {
+        let max_age = Duration::from_millis(u64::from(st.config.wallboard.cache_ms));
+        let f = self.get(st, max_age, now).await?;
+        Ok((f.day, f.today))
     }
 }
 

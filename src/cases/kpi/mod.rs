@@ -1,11 +1,13 @@
 //! Key performance indicators of the hotline (DOMAIN.md "KPIs"), computed from plain facts:
 //! the inbound call records, work orders and missed-call callback outcomes of a range of local
-//! days, grouped per local day, hour of day, queue or agent. Pure: the store fetches the facts
-//! (`cases::store` `reports.rs`), this module counts; no I/O, no clock.
+//! days, grouped per local day, hour of day, queue or agent. Pure: the store streams the facts
+//! (`cases::store` `reports.rs`) into an [`Accumulator`], which counts them one at a time (its
+//! memory is the rows of the report, not the facts); no I/O, no clock.
 //!
 //! Definitions (docs/reports.md has the long form): only inbound calls count; a call belongs
 //! to the local day and hour it was *offered* (so a call spanning midnight counts on the day
-//! it came in); `offered` = reached a queue; `answered` = answered by an agent after queueing;
+//! it came in); `offered` = reached a queue and has an outcome (answered or ended: a caller
+//! still waiting is in no figure but `calls`); `answered` = answered by an agent after queueing;
 //! `abandoned` = disposition abandoned after queueing, `short_abandoned` those with a wait
 //! (ended − queued) under 5 s; service level = answered with wait ≤ the queue's service-level
 //! seconds / offered; ASA = mean wait of answered calls; AHT = mean of talk (ended − answered)
@@ -49,6 +51,16 @@ pub struct CallFact {
     pub wrap_up_ms: Option<i64>,
     /// The call's missed-call callback task ended done (the citizen was called back).
     pub called_back: bool,
+}
+
+impl CallFact {
+    /// Answered by an agent, or ended. A caller still waiting in a queue (or being rung) has
+    /// no outcome yet: it counts in `calls` but not in `offered` nor in any rate until it is
+    /// answered or hangs up — otherwise today's service level and connection rate would dip
+    /// while calls simply wait (docs/reports.md, "Calls in progress").
+    pub fn has_outcome(&self) -> bool {
+        (self.answered_at.is_some() && self.agent_id.is_some()) || self.ended_at.is_some()
+    }
 }
 
 /// What a report needs of one work order.
@@ -276,11 +288,36 @@ fn mean_secs(total_ms: i64, n: u64) -> Option<f64> {
 }
 
 impl Tally {
+    /// Adds another tally's counters.
+    fn add(&mut self, o: &Tally) {
+        self.calls += o.calls;
+        self.offered += o.offered;
+        self.answered += o.answered;
+        self.abandoned += o.abandoned;
+        self.short_abandoned += o.short_abandoned;
+        self.within_sl += o.within_sl;
+        self.wait_ms += o.wait_ms;
+        self.handled += o.handled;
+        self.talk_ms += o.talk_ms;
+        self.wrap_ms += o.wrap_ms;
+        self.called_back += o.called_back;
+        self.survey_answers += o.survey_answers;
+        self.satisfied += o.satisfied;
+        self.orders_created += o.orders_created;
+        self.orders_closed += o.orders_closed;
+        self.closed_on_time += o.closed_on_time;
+        self.first_contact += o.first_contact;
+    }
+
     fn call(&mut self, c: &CallFact, sl_ms: i64) {
         self.calls += 1;
         let Some(queued) = c.queued_at else {
             return;
         };
+        if !c.has_outcome() {
+            // Still waiting: the live picture shows it; it is offered once it has an outcome.
+            return;
+        }
         self.offered += 1;
         if let (Some(answered), Some(_)) = (c.answered_at, &c.agent_id) {
             self.answered += 1;
@@ -441,65 +478,112 @@ impl Params {
     }
 }
 
-/// Counts `calls` and `orders` into the rows of `p` and the total. Facts outside the range or
-/// the queue/agent filter are ignored; calls without a queue (agent) have no row when grouping
-/// by queue (agent) but count in the total.
-pub fn compute(p: &Params, calls: &[CallFact], orders: &[OrderFact]) -> Report {
-    let mut rows: BTreeMap<String, Tally> = p
-        .fixed_keys()
-        .into_iter()
-        .map(|k| (k, Tally::default()))
-        .collect();
-    let mut total = Tally::default();
-    for c in calls {
+/// Counts facts into the rows of a report one at a time, so that a report over a year of a
+/// busy hotline holds its rows, never its input: feed every call ([`Accumulator::add_call`])
+/// and order ([`Accumulator::add_order`]) in any order, then [`Accumulator::finish`]. Facts
+/// outside the range or the queue/agent filter are ignored; calls without a queue (agent)
+/// have no row when grouping by queue (agent) but count in the total. Two accumulators of the
+/// same parameters fed with different facts [`merge`](Accumulator::merge) into the one of all.
+#[derive(Debug, Clone)]
+pub struct Accumulator<'p> {
+    p: &'p Params,
+    rows: BTreeMap<String, Tally>,
+    total: Tally,
+}
+
+impl<'p> Accumulator<'p> {
+    /// An empty report of `p` (every fixed row present, all zero).
+    pub fn new(p: &'p Params) -> Self {
+        Accumulator {
+            p,
+            rows: p
+                .fixed_keys()
+                .into_iter()
+                .map(|k| (k, Tally::default()))
+                .collect(),
+            total: Tally::default(),
+        }
+    }
+
+    /// The row a fact falls in, created when new (a key outside the fixed ones).
+    fn row_of(&mut self, key: String) -> &mut Tally {
+        self.rows.entry(key).or_default()
+    }
+
+    pub fn add_call(&mut self, c: &CallFact) {
+        let p = self.p;
         if c.outbound
             || !p.in_range(c.offered_at)
             || !p.wanted(c.queue.as_deref(), c.agent_id.as_deref())
         {
-            continue;
+            return;
         }
         let sl = p.sl_ms(c.queue.as_deref());
-        total.call(c, sl);
+        self.total.call(c, sl);
         if let Some(k) = p.key(c.offered_at, c.queue.as_deref(), c.agent_id.as_deref()) {
-            rows.entry(k).or_default().call(c, sl);
+            self.row_of(k).call(c, sl);
         }
     }
-    for o in orders {
-        if !p.wanted(o.queue.as_deref(), o.agent_id.as_deref()) {
-            continue;
-        }
+
+    pub fn add_order(&mut self, o: &OrderFact) {
+        let p = self.p;
         let (q, a) = (o.queue.as_deref(), o.agent_id.as_deref());
+        if !p.wanted(q, a) {
+            return;
+        }
         if p.in_range(o.created_at) {
             let first = u64::from(o.resolved_at_intake);
-            total.orders_created += 1;
-            total.first_contact += first;
+            self.total.orders_created += 1;
+            self.total.first_contact += first;
             if let Some(k) = p.key(o.created_at, q, a) {
-                let t = rows.entry(k).or_default();
+                let t = self.row_of(k);
                 t.orders_created += 1;
                 t.first_contact += first;
             }
         }
         if let Some(closed) = o.closed_at.filter(|c| p.in_range(*c)) {
             let on_time = u64::from(o.deadline.is_none_or(|d| closed <= d));
-            total.orders_closed += 1;
-            total.closed_on_time += on_time;
+            self.total.orders_closed += 1;
+            self.total.closed_on_time += on_time;
             if let Some(k) = p.key(closed, q, a) {
-                let t = rows.entry(k).or_default();
+                let t = self.row_of(k);
                 t.orders_closed += 1;
                 t.closed_on_time += on_time;
             }
         }
     }
-    Report {
-        rows: rows
-            .into_iter()
-            .map(|(k, t)| {
-                let url = p.calls_url(Some(&k));
-                t.row(k, url)
-            })
-            .collect(),
-        total: total.row("total".into(), p.calls_url(None)),
+
+    /// Adds what `other` (of the same parameters) counted.
+    pub fn merge(&mut self, other: Accumulator<'_>) {
+        for (k, t) in other.rows {
+            self.row_of(k).add(&t);
+        }
+        self.total.add(&other.total);
     }
+
+    /// The report: rows in key order, then the total.
+    pub fn finish(self) -> Report {
+        let p = self.p;
+        Report {
+            rows: self
+                .rows
+                .into_iter()
+                .map(|(k, t)| {
+                    let url = p.calls_url(Some(&k));
+                    t.row(k, url)
+                })
+                .collect(),
+            total: self.total.row("total".into(), p.calls_url(None)),
+        }
+    }
+}
+
+/// The report of `calls` and `orders` at once (an [`Accumulator`] fed with all of them).
+pub fn compute(p: &Params, calls: &[CallFact], orders: &[OrderFact]) -> Report {
+    let mut acc = Accumulator::new(p);
+    calls.iter().for_each(|c| acc.add_call(c));
+    orders.iter().for_each(|o| acc.add_order(o));
+    acc.finish()
 }
 
 /// The fields of a [`Row`], in order (the CSV header).

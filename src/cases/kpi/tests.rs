@@ -429,3 +429,73 @@ fn ranges_and_names() {
     assert_eq!(Group::parse("hour"), Some(Group::Hour));
     assert_eq!(Group::parse("week"), None);
 }
+
+#[test]
+fn accumulators_fed_apart_merge_into_the_report_of_all() {
+    // The store feeds calls and orders to two accumulators at once, then merges them; any
+    // split of the facts must give the report of all of them at once.
+    for group in [Group::Day, Group::Hour, Group::Queue, Group::Agent] {
+        let p = params(26, 28, group);
+        let all = compute(&p, &calls(), &orders());
+        let mut first = Accumulator::new(&p);
+        let mut second = Accumulator::new(&p);
+        for (i, c) in calls().iter().enumerate() {
+            if i % 2 == 0 {
+                first.add_call(c);
+            } else {
+                second.add_call(c);
+            }
+        }
+        orders().iter().for_each(|o| second.add_order(o));
+        first.merge(second);
+        assert_eq!(first.finish(), all, "{group:?}");
+    }
+    let p = params(27, 27, Group::Day);
+    let empty = Accumulator::new(&p).finish();
+    assert_eq!(empty.rows.len(), 1);
+    assert_eq!(empty.total.calls, 0);
+    assert_eq!(empty.total.service_level, None);
+}
+
+#[test]
+fn a_caller_still_waiting_is_not_offered_until_answered_or_gone() {
+    // The day at 14:00:30 (local): c11 answered after 2 s, plus a caller queued at 14:00:05
+    // on 12345 who is still waiting (25 s, past the 15 s service level). It counts as a call,
+    // but in no rate: the wallboard's live `waiting` shows it.
+    let p = params(27, 27, Group::Queue);
+    let mut facts = calls();
+    let waiting = answered(
+        call("c13", Some("12345"), None, at(27, 14, 0, 0)),
+        t(14, 0, 5),
+        None,
+        None,
+        None,
+    );
+    assert!(!waiting.has_outcome());
+    facts.push(waiting.clone());
+    let before = compute(&p, &calls(), &orders());
+    let now = compute(&p, &facts, &orders());
+    let (b, n) = (row(&before, "12345"), row(&now, "12345"));
+    assert_eq!(n.calls, b.calls + 1);
+    assert_eq!(n.offered, b.offered);
+    assert_eq!(n.service_level, b.service_level);
+    assert_eq!(n.connection_rate, b.connection_rate);
+    assert_eq!(now.total.offered, before.total.offered);
+    // Once it has an outcome it counts: answered at 14:00:40 (35 s, a miss of the SL)…
+    let mut later = facts.clone();
+    let last = later.len() - 1;
+    later[last] = answered(waiting.clone(), t(14, 0, 5), t(14, 0, 40), None, None);
+    later[last].agent_id = Some("1001".into());
+    let r = compute(&p, &later, &orders());
+    let q = row(&r, "12345");
+    assert_eq!((q.offered, q.answered), (b.offered + 1, b.answered + 1));
+    // 12345 before: offered 6 (c1 c2 c4 c5 c6 c8), within 15 s 2 (c1, c8); now 2 of 7.
+    assert_eq!(b.offered, 6);
+    assert!(close(q.service_level, 2.0 / 7.0));
+    // … or hung up at 14:01:00: abandoned.
+    later[last] = ended(waiting, t(14, 0, 5), at(27, 14, 1, 0), "abandoned");
+    let r = compute(&p, &later, &orders());
+    let q = row(&r, "12345");
+    assert_eq!((q.offered, q.abandoned), (b.offered + 1, b.abandoned + 1));
+    assert!(close(q.connection_rate, 3.0 / 7.0));
+}

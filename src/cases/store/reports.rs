@@ -4,12 +4,15 @@
 //! the order's trail, in one transaction. The same SQL text runs on SQLite and PostgreSQL.
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::types::Json;
 
 use super::orders::OrderKey;
 use super::{with_db, Store, StoreError};
-use crate::cases::kpi::{self, CallFact, DayRange, Group, OrderFact, Params, Row};
+use crate::cases::kpi::{
+    self, Accumulator, CallFact, DayRange, Group, OrderFact, Params, Report, Row,
+};
 use crate::cases::lifecycle::Actor;
 use crate::config::Config;
 
@@ -81,6 +84,38 @@ struct OrderRow {
     agent_id: Option<String>,
 }
 
+impl CallRow {
+    fn into_fact(self) -> CallFact {
+        CallFact {
+            outbound: false,
+            called_back: self.task_status.as_deref() == Some("done"),
+            queue: self.queue,
+            agent_id: self.agent_id,
+            offered_at: self.offered_at,
+            queued_at: self.queued_at,
+            answered_at: self.answered_at,
+            ended_at: self.ended_at,
+            disposition: self.disposition,
+            survey: self.survey,
+            wrap_up_ms: self.wrap_up_ms,
+        }
+    }
+}
+
+impl OrderRow {
+    fn into_fact(self) -> OrderFact {
+        OrderFact {
+            id: self.id,
+            created_at: self.created_at,
+            closed_at: self.closed_at.filter(|_| self.status == "closed"),
+            deadline: self.deadline,
+            resolved_at_intake: self.resolved_at_intake,
+            queue: self.queue,
+            agent_id: self.agent_id,
+        }
+    }
+}
+
 const CALL_FACTS: &str = "SELECT c.queue, c.agent_id, c.offered_at, c.queued_at, \
     c.answered_at, c.ended_at, c.disposition, c.survey, c.wrap_up_ms, t.status AS task_status \
     FROM calls c LEFT JOIN callback_tasks t ON t.id = c.callback_task_id AND t.kind = 'missed-call' \
@@ -135,8 +170,7 @@ pub async fn today_by_queue(
     let day = kpi::local_day(now, store.policy().calendar.utc_offset);
     let range = DayRange { from: day, to: day };
     let p = report_params(store, config, range, Group::Queue, None, None);
-    let (calls, orders) = store.report_facts(&p).await?;
-    Ok(kpi::compute(&p, &calls, &orders).rows)
+    Ok(store.report(&p).await?.rows)
 }
 
 /// The order's trail gets the mark (and the order's version is bumped, as for any change);
@@ -165,56 +199,53 @@ macro_rules! mark_event {
 }
 
 impl Store {
-    /// The inbound calls offered and the orders created or closed in `p`'s range (calls
-    /// narrowed to `p`'s queue and agent).
-    pub async fn report_facts(
+    /// Streams the inbound calls offered and the orders created or closed in `p`'s range
+    /// (calls narrowed to `p`'s queue and agent) into `on_call` and `on_order`, one row at a
+    /// time: nothing of the range is held here, whatever its size. The two queries run at once
+    /// on two connections, so each side gets its own sink.
+    pub async fn stream_report_facts(
         &self,
         p: &Params,
-    ) -> Result<(Vec<CallFact>, Vec<OrderFact>), StoreError> {
+        mut on_call: impl FnMut(&CallFact) + Send,
+        mut on_order: impl FnMut(&OrderFact) + Send,
+    ) -> Result<(), StoreError> {
         let (start, end) = p.range.utc_bounds(p.utc_offset);
-        let (calls, orders) = with_db!(self, read, |pool| {
-            // Two connections at once: the orders are read while the calls are.
-            let calls = sqlx::query_as::<_, CallRow>(CALL_FACTS)
-                .bind(start)
-                .bind(end)
-                .bind(&p.queue)
-                .bind(&p.agent)
-                .fetch_all(pool);
-            let orders = sqlx::query_as::<_, OrderRow>(ORDER_FACTS)
-                .bind(start)
-                .bind(end)
-                .fetch_all(pool);
-            tokio::try_join!(calls, orders)?
+        with_db!(self, read, |pool| {
+            let calls = async {
+                let mut rows = sqlx::query_as::<_, CallRow>(CALL_FACTS)
+                    .bind(start)
+                    .bind(end)
+                    .bind(&p.queue)
+                    .bind(&p.agent)
+                    .fetch(pool);
+                while let Some(r) = rows.try_next().await? {
+                    on_call(&r.into_fact());
+                }
+                Ok::<_, sqlx::Error>(())
+            };
+            let orders = async {
+                let mut rows = sqlx::query_as::<_, OrderRow>(ORDER_FACTS)
+                    .bind(start)
+                    .bind(end)
+                    .fetch(pool);
+                while let Some(r) = rows.try_next().await? {
+                    on_order(&r.into_fact());
+                }
+                Ok::<_, sqlx::Error>(())
+            };
+            tokio::try_join!(calls, orders)?;
         });
-        let calls = calls
-            .into_iter()
-            .map(|r| CallFact {
-                outbound: false,
-                called_back: r.task_status.as_deref() == Some("done"),
-                queue: r.queue,
-                agent_id: r.agent_id,
-                offered_at: r.offered_at,
-                queued_at: r.queued_at,
-                answered_at: r.answered_at,
-                ended_at: r.ended_at,
-                disposition: r.disposition,
-                survey: r.survey,
-                wrap_up_ms: r.wrap_up_ms,
-            })
-            .collect();
-        let orders = orders
-            .into_iter()
-            .map(|r| OrderFact {
-                id: r.id,
-                created_at: r.created_at,
-                closed_at: r.closed_at.filter(|_| r.status == "closed"),
-                deadline: r.deadline,
-                resolved_at_intake: r.resolved_at_intake,
-                queue: r.queue,
-                agent_id: r.agent_id,
-            })
-            .collect();
-        Ok((calls, orders))
+        Ok(())
+    }
+
+    /// The report of `p`, streamed from the store (see [`Store::stream_report_facts`]).
+    pub async fn report(&self, p: &Params) -> Result<Report, StoreError> {
+        let mut calls = Accumulator::new(p);
+        let mut orders = Accumulator::new(p);
+        self.stream_report_facts(p, |c| calls.add_call(c), |o| orders.add_order(o))
+            .await?;
+        calls.merge(orders);
+        Ok(calls.finish())
     }
 
     /// An agent's calls (both directions) offered in `[start, end)`, newest first, and how many
