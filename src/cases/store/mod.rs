@@ -12,6 +12,7 @@ mod orders;
 mod query;
 mod reference;
 mod reports;
+mod sqlite_scan;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -59,7 +60,12 @@ pub(crate) use with_db;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        /// The database file (none in memory): reports read it on one thread of their own.
+        file: Option<std::path::PathBuf>,
+    },
     Postgres(PgPool),
 }
 
@@ -164,6 +170,7 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let memory = url.contains(":memory:") || url.contains("mode=memory");
+            let file = (!memory).then(|| opts.get_filename().to_path_buf());
             // A local file's connection does not die: no ping before each use. An in-memory
             // database lives as long as its one connection, which must never be recycled.
             let write = SqlitePoolOptions::new()
@@ -183,7 +190,7 @@ impl Store {
                     .connect_with(opts.read_only(true))
                     .await?
             };
-            Db::Sqlite { write, read }
+            Db::Sqlite { write, read, file }
         };
         let query_seconds = Histogram::new(QUERY_BUCKETS);
         Ok(Store {
@@ -259,7 +266,7 @@ impl Store {
     /// Closes the pools (on shutdown), so SQLite checkpoints its WAL.
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }

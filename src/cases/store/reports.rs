@@ -210,6 +210,25 @@ impl Store {
         mut on_order: impl FnMut(&OrderFact) + Send,
     ) -> Result<(), StoreError> {
         let (start, end) = p.range.utc_bounds(p.utc_offset);
+        if let super::Db::Sqlite {
+            file: Some(path), ..
+        } = &self.db
+        {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+            let (path, filter) = (path.clone(), (p.queue.clone(), p.agent.clone()));
+            let scan = tokio::task::spawn_blocking(move || {
+                super::sqlite_scan::scan(path, (CALL_FACTS, ORDER_FACTS), (start, end), filter, tx)
+            });
+            while let Some(batch) = rx.recv().await {
+                match batch {
+                    super::sqlite_scan::Batch::Calls(v) => v.iter().for_each(&mut on_call),
+                    super::sqlite_scan::Batch::Orders(v) => v.iter().for_each(&mut on_order),
+                }
+            }
+            return scan
+                .await
+                .map_err(|e| StoreError::Internal(format!("report reader: {e}")))?;
+        }
         with_db!(self, read, |pool| {
             let calls = async {
                 let mut rows = sqlx::query_as::<_, CallRow>(CALL_FACTS)
