@@ -57,6 +57,21 @@ fn monitor(server: &Server, id: &str, body: Value) -> (u16, Value) {
     )
 }
 
+/// Waits until agent 2001 talks with `caller` (dialled after a greeting of `greeting`), has the
+/// supervisor's softphone put on the call in `mode` and waits until it is connected; returns
+/// the call's id.
+fn monitored(server: &Server, caller: &str, greeting: Duration, mode: &str) -> String {
+    wait_state(server, "2001", "on-call", greeting + Duration::from_secs(8));
+    let id = live_call(server, caller)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, reply) = monitor(server, &id, json!({ "mode": mode }));
+    assert_eq!(code, 202, "{reply}");
+    wait_monitor(server, caller, Some("connected"));
+    id
+}
+
 /// What `phone` heard, once its call's dump is written (baresip writes it when the call ends).
 fn heard_when_written(phone: &Agent) -> Vec<i16> {
     wait_for(
@@ -267,19 +282,7 @@ fn the_call_ending_hangs_up_the_supervisor() {
     let call = Caller::new("12319", caller)
         .hold(greeting + Duration::from_secs(9))
         .dial(&server);
-    wait_state(
-        &server,
-        "2001",
-        "on-call",
-        greeting + Duration::from_secs(8),
-    );
-    let id = live_call(&server, caller)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (code, reply) = monitor(&server, &id, json!({"mode": "listen"}));
-    assert_eq!(code, 202, "{reply}");
-    wait_monitor(&server, caller, Some("connected"));
+    monitored(&server, caller, greeting, "listen");
     call.wait().assert_success();
     wait_for(Duration::from_secs(5), "BYE to the supervisor", || {
         (sup.requests(server.sip, "BYE").len() == 1).then_some(())
@@ -332,19 +335,7 @@ fn a_transfer_stops_the_barge_first() {
     let call = Caller::new("12319", caller)
         .hold(greeting + Duration::from_secs(16))
         .dial(&server);
-    wait_state(
-        &server,
-        "2001",
-        "on-call",
-        greeting + Duration::from_secs(8),
-    );
-    let id = live_call(&server, caller)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (code, reply) = monitor(&server, &id, json!({"mode": "barge"}));
-    assert_eq!(code, 202, "{reply}");
-    wait_monitor(&server, caller, Some("connected"));
+    monitored(&server, caller, greeting, "barge");
     std::thread::sleep(Duration::from_secs(2));
     let second = ready_agent(&server, "2002", Answer::Auto, LIFE);
     let (code, body) = server.api_as(
@@ -409,19 +400,7 @@ fn the_supervisor_hanging_up_restores_the_bridge() {
     let call = Caller::new("12319", caller)
         .hold(greeting + Duration::from_secs(13))
         .dial(&server);
-    wait_state(
-        &server,
-        "2001",
-        "on-call",
-        greeting + Duration::from_secs(8),
-    );
-    let id = live_call(&server, caller)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (code, reply) = monitor(&server, &id, json!({"mode": "barge"}));
-    assert_eq!(code, 202, "{reply}");
-    wait_monitor(&server, caller, Some("connected"));
+    monitored(&server, caller, greeting, "barge");
     wait_monitor(&server, caller, None);
     let called = call.wait();
     called.assert_success();
@@ -469,19 +448,7 @@ fn a_hold_stops_the_monitor() {
     let call = Caller::new("12319", caller)
         .hold(greeting + talk + hold + Duration::from_secs(5))
         .dial(&server);
-    wait_state(
-        &server,
-        "2001",
-        "on-call",
-        greeting + Duration::from_secs(8),
-    );
-    let id = live_call(&server, caller)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (code, reply) = monitor(&server, &id, json!({"mode": "listen"}));
-    assert_eq!(code, 202, "{reply}");
-    wait_monitor(&server, caller, Some("connected"));
+    let id = monitored(&server, caller, greeting, "listen");
     wait_for(
         talk + Duration::from_secs(3),
         "BYE to the supervisor",
