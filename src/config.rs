@@ -6,6 +6,7 @@
 mod check;
 mod check_flows;
 mod load;
+mod urban;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::cases::calendar::{DeadlineRule, WorkingCalendar};
 
 pub use load::{load, Loaded};
+pub use urban::{NotifierConfig, RoutingRule, UrbanConfig};
 
 /// Default main configuration file, relative to the working directory.
 pub const DEFAULT_CONFIG: &str = "sip-config/hotline.toml";
@@ -62,6 +64,9 @@ pub struct Config {
     pub callers: CallersConfig,
     pub callbacks: CallbacksConfig,
     pub wallboard: WallboardConfig,
+    pub urban: UrbanConfig,
+    pub routing: Vec<RoutingRule>,
+    pub notifier: NotifierConfig,
     /// Which file each top-level section came from (for messages).
     pub sources: BTreeMap<String, PathBuf>,
 }
@@ -482,6 +487,12 @@ pub enum Role {
     Admin,
     Department,
     Channel,
+    /// A field inspector (监督员) with a 城管通 handset: reports cases, verifies (核实/核查) the
+    /// tasks assigned to them. The user's `name` is the inspector's id.
+    Inspector,
+    /// A leader (管理通): reads the city's state, orders and evaluations; assigns cases
+    /// (领导交办, channel `leader`).
+    Leader,
 }
 
 impl Role {
@@ -492,6 +503,8 @@ impl Role {
             Role::Admin => "admin",
             Role::Department => "department",
             Role::Channel => "channel",
+            Role::Inspector => "inspector",
+            Role::Leader => "leader",
         }
     }
 }
@@ -545,6 +558,10 @@ pub struct GridCellConfig {
     pub district: Option<String>,
     pub street: Option<String>,
     pub community: Option<String>,
+    /// The cell's boundary as `[longitude, latitude]` points (WGS-84), at least three; the
+    /// ring closes by itself. Reports with coordinates are placed in the cell that holds them.
+    #[serde(default)]
+    pub polygon: Vec<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

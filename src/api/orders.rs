@@ -36,7 +36,8 @@ fn is_visible(user: &User, order: &WorkOrder) -> bool {
     match u.role {
         Role::Department => order.department_id.is_some() && order.department_id == u.department,
         Role::Channel => Some(&order.channel) == u.channel.as_ref(),
-        Role::Agent | Role::Supervisor | Role::Admin => true,
+        Role::Inspector => order.created_by == u.name,
+        Role::Agent | Role::Supervisor | Role::Admin | Role::Leader => true,
     }
 }
 

@@ -26,6 +26,8 @@ const TABLE_SECTIONS: &[&str] = &[
     "callers",
     "callbacks",
     "wallboard",
+    "urban",
+    "notifier",
 ];
 /// Sections that hold an array of tables.
 const ARRAY_SECTIONS: &[&str] = &[
@@ -36,6 +38,7 @@ const ARRAY_SECTIONS: &[&str] = &[
     "users",
     "departments",
     "grid_cells",
+    "routing",
 ];
 
 /// Loads and checks the configuration rooted at `path`. Returns every problem found.
@@ -138,6 +141,8 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
     table!("callers", callers);
     table!("callbacks", callbacks);
     table!("wallboard", wallboard);
+    table!("urban", urban);
+    table!("notifier", notifier);
     macro_rules! array {
         ($key:literal, $field:ident) => {
             if let Some((file, v)) = sections.remove($key) {
@@ -152,6 +157,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
     array!("users", users);
     array!("departments", departments);
     array!("grid_cells", grid_cells);
+    array!("routing", routing);
 
     check::check(&config, &mut problems);
     if problems.is_empty() {

@@ -97,6 +97,10 @@ fn demo_credentials_are_detected_until_replaced() {
         "channel",
         "dept-sanitation",
         "dept-roads",
+        "inspector-01",
+        "inspector-02",
+        "leader",
+        "110",
     ] {
         cfg.replace(
             "users.toml",

@@ -170,7 +170,7 @@ pub(super) fn check_people(c: &mut Checker) {
                     "a user with role channel names its channel".into(),
                 ),
             },
-            Role::Supervisor | Role::Admin => {}
+            Role::Supervisor | Role::Admin | Role::Inspector | Role::Leader => {}
         }
         check_user_softphone(c, i, u, &agents, &mut extensions);
     }
