@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod kpi;
 pub mod lifecycle;
 pub mod model;
+pub mod photos;
 pub mod store;
 
 pub use lifecycle::{Actor, Command, Status};

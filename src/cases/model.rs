@@ -40,6 +40,26 @@ pub struct WorkOrder {
     pub closed_at: Option<DateTime<Utc>>,
     /// Bumped by every change (optimistic concurrency).
     pub version: i64,
+    /// 16-digit component code (GB/T 30428) of a component report.
+    pub component_code: Option<String>,
+    /// For a 110/119/120/122 transfer: the transferring centre.
+    pub transfer_centre: Option<String>,
+    /// Who reported: an inspector's id or a channel user's name.
+    pub reporter_id: Option<String>,
+    /// The grid cell's district at intake.
+    pub district: Option<String>,
+    /// The inspector a verification task (核实 / 核查) is assigned to.
+    pub assignee: Option<String>,
+    /// Since when the deadline clock is paused (verifying, returned, parked).
+    pub paused_at: Option<DateTime<Utc>>,
+    /// For a parked order (挂账): the status it returns to.
+    pub parked_from: Option<String>,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub handled_at: Option<DateTime<Utc>>,
+    /// 0 none, 1 overdue (department warned), 2 overdue long (leaders warned).
+    pub escalation_level: i32,
+    pub near_deadline_notified_at: Option<DateTime<Utc>>,
 }
 
 /// What a channel or an agent submits to create an order.

@@ -8,11 +8,13 @@ mod callbacks;
 mod calls;
 mod create;
 mod from_call;
+mod notifications;
 mod orders;
 mod query;
 mod reference;
 mod reports;
 mod sqlite_scan;
+mod transition;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,6 +36,7 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use callbacks::{CallbackQuery, NewCallbackAttempt};
 pub use calls::{CallQuery, CallWithoutOrder};
 pub use from_call::{OrderFromCall, RecordingRef};
+pub use notifications::{NewNotification, INSERT_NOTIFICATION, NOTIFICATION_KINDS};
 pub use orders::OrderKey;
 pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
 
