@@ -23,6 +23,9 @@
 #   SERVER_LOG=warn     RUST_LOG for the server
 #   HOTLINE_BODY=JSON   request body (default in bench/create_order.lua); HOTLINE_TOKEN=… bearer
 #                       token (default demo-agent-1001)
+#   HOTLINE_LUA=FILE    the wrk script (default bench/create_order.lua; bench/intake.sh runs this
+#                       script with bench/intake.lua); HOTLINE_WHAT=TEXT names the requests in
+#                       the table's title
 #   QUIET_WAIT=60       before each measured run, wait up to this many seconds for the machine
 #                       to be idle (other work on it skews the figures; 0 = do not wait)
 #
@@ -41,7 +44,8 @@ SERVER_LOG="${SERVER_LOG:-warn}"
 QUIET_WAIT="${QUIET_WAIT:-60}"
 PG_DB_SETTINGS="${PG_DB_SETTINGS:-}"
 TOKEN="${HOTLINE_TOKEN:-demo-agent-1001}"
-LUA="$HERE/create_order.lua"
+LUA="${HOTLINE_LUA:-$HERE/create_order.lua}"
+WHAT="${HOTLINE_WHAT:-Work-order creation (POST /api/v1/work-orders)}"
 BIN="${HOTLINE_BIN:-$ROOT/target/release/hotline}"
 CONFIG="$ROOT/sip-config/hotline.toml"
 HZ="$(getconf CLK_TCK)"
@@ -318,7 +322,7 @@ done
 
 {
   echo
-  echo "Work-order creation (POST /api/v1/work-orders), wrk -t$THREADS -d$DURATION; $(date -Is);" \
+  echo "$WHAT, wrk -t$THREADS -d$DURATION; $(date -Is);" \
     "tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
       [[ -n "$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock migrations 2>/dev/null)" ]] &&
         echo ' (src modified)')"
