@@ -341,6 +341,11 @@ impl Store {
                 w.eq(col, Arg::Text(v.clone()));
             }
         }
+        if let Some(name) = &q.inspector {
+            let n = w.push(Arg::Text(name.clone()));
+            w.clauses
+                .push(format!("(reporter_id = ${n} OR assignee = ${n})"));
+        }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // Typed % and _ are literal characters, not wildcards.
             let escaped = search_fold(text)
