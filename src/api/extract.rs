@@ -79,6 +79,19 @@ impl<S: Send + Sync> FromRequest<S> for RawJson {
 }
 
 impl RawJson {
+    /// JSON taken from elsewhere than the whole body (a multipart form's JSON part).
+    pub fn json(bytes: Bytes) -> RawJson {
+        RawJson {
+            is_json: true,
+            bytes,
+        }
+    }
+
+    /// The bytes as sent.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// No body was sent.
     pub fn is_empty(&self) -> bool {
         self.bytes.iter().all(|b| b.is_ascii_whitespace())

@@ -2,14 +2,17 @@
 //! OpenAPI description. Routes only translate HTTP to calls into the modules; business rules
 //! live in `cases` (and later `acd`/`call`).
 
+pub mod attachments;
 pub mod auth;
 pub mod calls;
 pub mod desk;
 pub mod error;
 pub mod extract;
+pub mod intake;
 mod metrics;
 mod openapi;
 mod orders;
+mod proposals;
 pub mod range;
 mod reference;
 mod reports;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub calls: Option<crate::call::CallsHandle>,
     /// The wallboard's cache of store-derived figures.
     pub wallboard: Arc<wallboard::WallboardCache>,
+    /// The grid cells' polygons, for placing reports with coordinates.
+    pub grid: Arc<crate::cases::geo::GridIndex>,
 }
 
 impl AppState {
@@ -61,7 +66,9 @@ impl AppState {
             u.token = None;
             u.sip_password = None;
         }
+        let grid = Arc::new(crate::cases::geo::GridIndex::new(&config.grid_cells));
         AppState {
+            grid,
             store,
             config: Arc::new(config),
             users: Arc::new(users),
@@ -95,6 +102,17 @@ pub fn router(state: AppState) -> Router {
         .route("/work-orders/{key}", get(orders::get))
         .route("/work-orders/{key}/transitions", post(orders::transition))
         .route("/work-orders/{key}/events", get(orders::events))
+        .route(
+            "/reports",
+            post(intake::report).layer(axum::extract::DefaultBodyLimit::max(intake::body_limit(
+                &state.config.urban,
+            ))),
+        )
+        .route("/work-orders/{key}/attachments", get(attachments::list))
+        .route("/attachments/{id}", get(attachments::get))
+        .route("/merge-proposals", get(proposals::list))
+        .route("/merge-proposals/{id}/merge", post(proposals::merge))
+        .route("/merge-proposals/{id}/dismiss", post(proposals::dismiss))
         .route("/categories", get(reference::categories))
         .route("/grid-cells", get(reference::grid_cells))
         .route("/departments", get(reference::departments))

@@ -23,6 +23,8 @@ const READERS: &[Role] = &[
     Role::Admin,
     Role::Department,
     Role::Channel,
+    Role::Inspector,
+    Role::Leader,
 ];
 
 fn key(s: &str) -> Result<OrderKey, ApiError> {
@@ -36,7 +38,10 @@ fn is_visible(user: &User, order: &WorkOrder) -> bool {
     match u.role {
         Role::Department => order.department_id.is_some() && order.department_id == u.department,
         Role::Channel => Some(&order.channel) == u.channel.as_ref(),
-        Role::Inspector => order.created_by == u.name,
+        Role::Inspector => {
+            order.reporter_id.as_deref() == Some(&u.name)
+                || order.assignee.as_deref() == Some(&u.name)
+        }
         Role::Agent | Role::Supervisor | Role::Admin | Role::Leader => true,
     }
 }
@@ -69,12 +74,17 @@ pub async fn list(
     match user.0.role {
         Role::Department => q.department_id = user.0.department.clone(),
         Role::Channel => q.channel = user.0.channel.clone(),
+        Role::Inspector => q.inspector = Some(user.0.name.clone()),
         _ => {}
     }
     Ok(Json(st.store.list_orders(&q, now()).await?))
 }
 
-async fn visible_order(st: &AppState, user: &User, k: &str) -> Result<WorkOrder, ApiError> {
+pub(super) async fn visible_order(
+    st: &AppState,
+    user: &User,
+    k: &str,
+) -> Result<WorkOrder, ApiError> {
     user.require(READERS)?;
     let order = st
         .store

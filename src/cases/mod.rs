@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod deadline;
+pub mod geo;
 pub mod kpi;
 pub mod lifecycle;
 pub mod model;

@@ -347,6 +347,9 @@ pub struct OrderQuery {
     pub created_to: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// Set by the API for an inspector: only orders it reported or is assigned.
+    #[serde(skip)]
+    pub inspector: Option<String>,
 }
 
 /// One page of a list.

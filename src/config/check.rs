@@ -13,6 +13,7 @@ use crate::cases::calendar::{DeadlineRule, WorkingCalendar};
 use crate::cases::CHANNELS;
 
 mod people;
+mod urban;
 use people::check_people;
 
 struct Checker<'a> {
@@ -56,6 +57,7 @@ pub(super) fn check(config: &Config, problems: &mut Vec<Problem>) {
     check_numbers_and_queues(&mut c);
     check_people(&mut c);
     check_city(&mut c);
+    urban::check_urban(&mut c);
     if let Err(problems) = calendar_of(&config.calendar) {
         for (key, message) in problems {
             c.push("calendar", key, message);

@@ -13,12 +13,15 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot};
 
+use super::attachments::{Attachment, ATTACHMENT_COLUMNS};
+use super::proposals::{self, MergeProposal, MergeRule};
 use super::{with_db, Db, StoreError};
 use crate::cases::lifecycle::{Actor, Status};
 use crate::cases::model::{NewWorkOrder, WorkOrder};
+use crate::cases::photos::{NewAttachment, INSERT_ATTACHMENT};
 
 /// Most orders written in one transaction (PostgreSQL allows 65,535 parameters a statement; a
-/// batch of 64 uses 1,344).
+/// batch of 64 uses 64 × 25 + 64 × 6 = 1,984).
 pub(super) const MAX_BATCH: usize = 64;
 
 /// Creates waiting for the writer (beyond this, callers wait to enqueue).
@@ -34,11 +37,48 @@ pub(super) struct Prepared {
     pub now: DateTime<Utc>,
     /// [`crate::cases::search_fold`] of the order's searchable text.
     pub search_text: String,
+    /// What an intake report adds (all empty for an order created by an agent).
+    pub extra: Extras,
 }
+
+/// The columns, files and key an intake report (`POST /api/v1/reports`) writes with its order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extras {
+    pub component_code: Option<String>,
+    pub transfer_centre: Option<String>,
+    pub reporter_id: Option<String>,
+    pub district: Option<String>,
+    /// Photos already kept on disk, tied to the order and its create event.
+    pub attachments: Vec<NewAttachment>,
+    /// The idempotency key, stored with the order.
+    pub key: Option<IntakeKey>,
+    /// Look for duplicates to propose merging (needs a category and coordinates).
+    pub merge: Option<MergeRule>,
+}
+
+/// An idempotency key and the hash of the request that first used it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IntakeKey {
+    pub user_name: String,
+    pub key: String,
+    pub request_sha256: String,
+}
+
+/// What one create wrote.
+#[derive(Debug, Clone)]
+pub(crate) struct Created {
+    pub order: WorkOrder,
+    pub attachments: Vec<Attachment>,
+    pub merge_proposals: Vec<MergeProposal>,
+}
+
+/// The field an idempotency key taken by an earlier request is reported on (the API then
+/// answers that request's result).
+pub(crate) const KEY_FIELD: &str = "Idempotency-Key";
 
 struct Job {
     order: Prepared,
-    reply: oneshot::Sender<Result<WorkOrder, StoreError>>,
+    reply: oneshot::Sender<Result<Created, StoreError>>,
 }
 
 /// The handle to the writer task; the task ends when every handle is dropped.
@@ -68,6 +108,11 @@ impl Creator {
     }
 
     pub(super) async fn create(&self, order: Prepared) -> Result<WorkOrder, StoreError> {
+        Ok(self.create_full(order).await?.order)
+    }
+
+    /// Writes an order with everything its [`Extras`] carry.
+    pub(super) async fn create_full(&self, order: Prepared) -> Result<Created, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.0
             .send(Job { order, reply })
@@ -166,9 +211,10 @@ fn shared_failure(e: &StoreError) -> StoreError {
 
 const INSERT_ORDER_COLUMNS: &str = "number, channel, request_type, status, priority, title, \
     description, caller_number, caller_name, reporter, category_id, address, longitude, latitude, \
-    grid_cell, deadline, external_ref, call_id, created_by, created_at, updated_at, search_text";
+    grid_cell, deadline, external_ref, call_id, created_by, created_at, updated_at, search_text, \
+    component_code, transfer_centre, reporter_id, district";
 /// Parameters per order row (`updated_at` reuses `created_at`'s).
-const ORDER_PARAMS: usize = 21;
+const ORDER_PARAMS: usize = 25;
 const EVENT_PARAMS: usize = 6;
 
 /// `rows` tuples of `per_row` parameters each: `template` names a row's parameters `{1}` …
@@ -196,7 +242,10 @@ fn statements(cache: &mut [Option<(String, String)>], rows: usize) -> (&str, &st
             values(
                 rows,
                 ORDER_PARAMS,
-                &format!("{}, {{20}}, {{21}}", order_row.join(", "))
+                &format!(
+                    "{}, {{20}}, {{21}}, {{22}}, {{23}}, {{24}}, {{25}}",
+                    order_row.join(", ")
+                )
             ),
             super::orders::ORDER_COLUMNS
         );
@@ -207,7 +256,7 @@ fn statements(cache: &mut [Option<(String, String)>], rows: usize) -> (&str, &st
                 rows,
                 EVENT_PARAMS,
                 "{1}, {2}, {3}, {4}, 'create', NULL, {5}, NULL, {6}"
-            )
+            ) + " RETURNING id, order_id"
         );
         (orders, events)
     });
@@ -216,7 +265,7 @@ fn statements(cache: &mut [Option<(String, String)>], rows: usize) -> (&str, &st
 
 impl Writer {
     /// Writes `orders` (all or none) and returns them as stored, in the same order.
-    async fn write_batch(&mut self, orders: &[&Prepared]) -> Result<Vec<WorkOrder>, StoreError> {
+    async fn write_batch(&mut self, orders: &[&Prepared]) -> Result<Vec<Created>, StoreError> {
         // Serials are per day: each day's block comes from its counter row.
         let mut days: Vec<(&str, i64, i64)> = Vec::new(); // (day, orders, next serial)
         for o in orders {
@@ -275,7 +324,11 @@ impl Writer {
                     .bind(n.call_id.clone())
                     .bind(o.actor.name.clone())
                     .bind(o.now)
-                    .bind(o.search_text.clone());
+                    .bind(o.search_text.clone())
+                    .bind(o.extra.component_code.clone())
+                    .bind(o.extra.transfer_centre.clone())
+                    .bind(o.extra.reporter_id.clone())
+                    .bind(o.extra.district.clone());
             }
             let mut rows = q.fetch_all(&mut *tx).await?;
             // RETURNING rows need not come back in VALUES order: match them by number.
@@ -317,7 +370,7 @@ impl Writer {
                     .await?;
                 }
             }
-            let mut q = sqlx::query(insert_events);
+            let mut q = sqlx::query_as::<_, (i64, i64)>(insert_events);
             for ((o, _), order) in numbers.iter().zip(&written) {
                 q = q
                     .bind(order.id)
@@ -330,9 +383,110 @@ impl Writer {
                         "deadline": o.deadline,
                     })));
             }
-            q.execute(&mut *tx).await?;
+            let event_ids = q.fetch_all(&mut *tx).await?;
+            let mut created = Vec::with_capacity(written.len());
+            for ((o, _), order) in numbers.iter().zip(written) {
+                let event_id = event_ids
+                    .iter()
+                    .find(|(_, order_id)| *order_id == order.id)
+                    .map(|(id, _)| *id);
+                let mut attachments = Vec::with_capacity(o.extra.attachments.len());
+                for a in &o.extra.attachments {
+                    let row = sqlx::query_as::<_, Attachment>(&format!(
+                        "{INSERT_ATTACHMENT} RETURNING {ATTACHMENT_COLUMNS}"
+                    ))
+                    .bind(order.id)
+                    .bind(event_id)
+                    .bind(&a.kind)
+                    .bind(&a.path)
+                    .bind(&a.content_type)
+                    .bind(a.bytes)
+                    .bind(&a.sha256)
+                    .bind(&o.actor.name)
+                    .bind(o.now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    attachments.push(row.with_url());
+                }
+                if let Some(k) = &o.extra.key {
+                    // A key taken meanwhile (a concurrent retry) refuses this order: the API
+                    // answers with the order that took it.
+                    let stored = sqlx::query(
+                        "INSERT INTO intake_keys (user_name, key, request_sha256, work_order_id, \
+                         created_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (user_name, key) DO NOTHING",
+                    )
+                    .bind(&k.user_name)
+                    .bind(&k.key)
+                    .bind(&k.request_sha256)
+                    .bind(order.id)
+                    .bind(o.now)
+                    .execute(&mut *tx)
+                    .await?;
+                    if stored.rows_affected() == 0 {
+                        return Err(StoreError::invalid(
+                            KEY_FIELD,
+                            "already used by another request",
+                        ));
+                    }
+                }
+                let mut merge_proposals = Vec::new();
+                if let (Some(rule), Some(cat), Some(lon), Some(lat)) = (
+                    o.extra.merge,
+                    order.category_id.as_deref(),
+                    order.longitude,
+                    order.latitude,
+                ) {
+                    let (x0, x1, y0, y1) =
+                        crate::cases::geo::bounding_box(lon, lat, rule.distance_m);
+                    let since = o.now - chrono::Duration::hours(i64::from(rule.window_hours));
+                    let found: Vec<proposals::Candidate> =
+                        sqlx::query_as(proposals::CANDIDATES_SQL)
+                            .bind(cat)
+                            .bind(since)
+                            .bind(order.id)
+                            .bind(x0)
+                            .bind(x1)
+                            .bind(y0)
+                            .bind(y1)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    for (candidate_id, candidate_number, distance_m) in
+                        proposals::near(lon, lat, rule.distance_m, found)
+                    {
+                        let id: Option<i64> = sqlx::query_scalar(proposals::INSERT_PROPOSAL_SQL)
+                            .bind(order.id)
+                            .bind(candidate_id)
+                            .bind(distance_m)
+                            .bind(o.now)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if let Some(id) = id {
+                            merge_proposals.push(MergeProposal {
+                                id,
+                                order_id: order.id,
+                                order_number: order.number.clone(),
+                                candidate_id,
+                                candidate_number,
+                                category_id: order.category_id.clone(),
+                                distance_m,
+                                status: "pending".into(),
+                                created_at: o.now,
+                                decided_by: None,
+                                decided_at: None,
+                                note: None,
+                            });
+                        }
+                    }
+                }
+                created.push(Created {
+                    order,
+                    attachments,
+                    merge_proposals,
+                });
+            }
             tx.commit().await?;
-            written
+            created
         });
         Ok(written)
     }

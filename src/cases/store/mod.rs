@@ -3,13 +3,16 @@
 //! against whichever pool is configured. SQLite has one writer connection (writes queue in the
 //! process instead of failing with SQLITE_BUSY) and a pool of readers (WAL mode).
 
+mod attachments;
 mod audit;
 mod callbacks;
 mod calls;
 mod create;
 mod from_call;
+mod intake;
 mod notifications;
 mod orders;
+mod proposals;
 mod query;
 mod reference;
 mod reports;
@@ -32,12 +35,17 @@ use super::deadline::DeadlinePolicy;
 use super::lifecycle::TransitionError;
 use super::model::Category;
 
+pub use attachments::Attachment;
 pub use audit::{AuditEntry, AuditQuery};
 pub use callbacks::{CallbackQuery, NewCallbackAttempt};
 pub use calls::{CallQuery, CallWithoutOrder};
 pub use from_call::{OrderFromCall, RecordingRef};
+pub use intake::{
+    is_idempotency_key, CheckedIntake, IntakeOutcome, IntakeReport, IntakeResult, TRANSFER_CHANNELS,
+};
 pub use notifications::{NewNotification, INSERT_NOTIFICATION, NOTIFICATION_KINDS};
 pub use orders::OrderKey;
+pub use proposals::{MergeProposal, MergeRule, PROPOSAL_STATUSES};
 pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
 
 /// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`), and

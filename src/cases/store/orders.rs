@@ -194,11 +194,24 @@ impl Store {
     /// the call `call_id` to it when given. `channel_of_user` is a channel token's own channel.
     pub async fn create_order(
         &self,
-        mut new: NewWorkOrder,
+        new: NewWorkOrder,
         actor: &Actor,
         channel_of_user: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<WorkOrder, StoreError> {
+        let prepared = self.prepare_order(new, actor, channel_of_user, now)?;
+        self.creator.create(prepared).await
+    }
+
+    /// Checks a new order and works out its deadline, number day and search text: everything
+    /// the writer needs, before anything is written.
+    pub(super) fn prepare_order(
+        &self,
+        mut new: NewWorkOrder,
+        actor: &Actor,
+        channel_of_user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<super::create::Prepared, StoreError> {
         self.validate_new(&mut new, actor, channel_of_user)?;
         let hours = new
             .category_id
@@ -225,16 +238,15 @@ impl Store {
             .collect::<Vec<_>>()
             .join("\n"),
         );
-        self.creator
-            .create(super::create::Prepared {
-                search_text,
-                new,
-                deadline,
-                day,
-                actor: actor.clone(),
-                now,
-            })
-            .await
+        Ok(super::create::Prepared {
+            search_text,
+            new,
+            deadline,
+            day,
+            actor: actor.clone(),
+            now,
+            extra: Default::default(),
+        })
     }
 
     /// An order by id or number.
@@ -328,6 +340,11 @@ impl Store {
             if let Some(v) = v {
                 w.eq(col, Arg::Text(v.clone()));
             }
+        }
+        if let Some(name) = &q.inspector {
+            let n = w.push(Arg::Text(name.clone()));
+            w.clauses
+                .push(format!("(reporter_id = ${n} OR assignee = ${n})"));
         }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // Typed % and _ are literal characters, not wildcards.
