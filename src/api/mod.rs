@@ -8,6 +8,7 @@ pub mod desk;
 pub mod error;
 pub mod extract;
 mod metrics;
+mod notifications;
 mod openapi;
 mod orders;
 pub mod range;
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calls/{id}/hangup", post(supervisor::hangup))
         .route("/audit", get(supervisor::audit_log))
         .route("/wallboard", get(wallboard::wallboard))
+        .route("/notifications", get(notifications::list))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))

@@ -10,10 +10,12 @@ mod create;
 mod from_call;
 mod notifications;
 mod orders;
+mod outbox;
 mod query;
 mod reference;
 mod reports;
 mod sqlite_scan;
+mod sweep;
 mod transition;
 
 use std::collections::HashMap;
@@ -38,6 +40,7 @@ pub use calls::{CallQuery, CallWithoutOrder};
 pub use from_call::{OrderFromCall, RecordingRef};
 pub use notifications::{NewNotification, INSERT_NOTIFICATION, NOTIFICATION_KINDS};
 pub use orders::OrderKey;
+pub use outbox::{Notification, NotificationQuery, OutboxSignals, NOTIFICATION_STATUSES};
 pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
 
 /// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`), and
@@ -122,6 +125,8 @@ pub struct Store {
     cache: Arc<RwLock<Cache>>,
     /// Durations of the queries run through `with_db!` (shared by clones of the store).
     pub(crate) query_seconds: Histogram,
+    /// The notification outbox's wake-up and counters (shared by clones of the store).
+    outbox: Arc<outbox::OutboxSignals>,
 }
 
 /// Upper bounds (seconds) of the store-latency histogram's buckets: 0.5 ms to 2.5 s.
@@ -202,6 +207,7 @@ impl Store {
             policy: Arc::new(policy),
             cache: Arc::default(),
             query_seconds,
+            outbox: Arc::new(outbox::OutboxSignals::new()),
         })
     }
 
