@@ -399,6 +399,9 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
             sip_events: call_events,
         },
     );
+    // Notifications leave through the configured notifier; deadlines are swept.
+    let background = hotline::cases::notify::start(store.clone(), &c.notifier, &c.urban)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let http_addr = c.server.http_addr;
     let listener = tokio::net::TcpListener::bind(http_addr)
         .await
@@ -430,6 +433,7 @@ async fn serve(path: &Path, o: Overrides) -> anyhow::Result<()> {
     // closes.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     calls.close().await;
+    background.stop().await;
     // Recordings of the calls just ended are finished and their headers written.
     let (engine, recorder) = (media.engine, media.recorder);
     let _ = tokio::task::spawn_blocking(move || {

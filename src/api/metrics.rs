@@ -33,6 +33,7 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         "Durations of case-store queries",
         st.store.query_seconds().clone(),
     );
+    outbox(&mut r, st.store.outbox());
     if let Some(calls) = &st.calls {
         if let Ok(snapshot) = calls.snapshot().await {
             live(&mut r, &snapshot);
@@ -107,6 +108,33 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
             .into_response();
     }
     ([(CONTENT_TYPE, CONTENT)], body).into_response()
+}
+
+/// The notification outbox: deliveries, give-ups and retries since start; pending rows as the
+/// delivery task last counted them (absent until it has).
+fn outbox(r: &mut Registry, o: &crate::cases::store::OutboxSignals) {
+    r.register(
+        "notifications_delivered",
+        "Notifications delivered since the server started",
+        ConstCounter::new(o.delivered()),
+    );
+    r.register(
+        "notifications_failed",
+        "Notifications given up after their last attempt since the server started",
+        ConstCounter::new(o.failed()),
+    );
+    r.register(
+        "notifications_retried",
+        "Failed notification attempts scheduled again since the server started",
+        ConstCounter::new(o.retried()),
+    );
+    if let Some(n) = o.pending() {
+        r.register(
+            "notifications_pending",
+            "Notifications not yet delivered nor given up",
+            ConstGauge::new(n),
+        );
+    }
 }
 
 /// Calls in progress, queues and agents by state (per queue and in all).

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod intake;
 mod metrics;
+mod notifications;
 mod openapi;
 mod orders;
 mod proposals;
@@ -152,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calls/{id}/hangup", post(supervisor::hangup))
         .route("/audit", get(supervisor::audit_log))
         .route("/wallboard", get(wallboard::wallboard))
+        .route("/notifications", get(notifications::list))
         .route("/events", get(desk::events))
         .route("/sip/status", get(sip::status))
         .route("/sip/registrations", get(sip::registrations))

@@ -9,8 +9,10 @@ pub mod geo;
 pub mod kpi;
 pub mod lifecycle;
 pub mod model;
+pub mod notify;
 pub mod photos;
 pub mod store;
+pub mod sweep;
 
 pub use lifecycle::{Actor, Command, Status};
 pub use model::*;

@@ -12,11 +12,13 @@ mod from_call;
 mod intake;
 mod notifications;
 mod orders;
+mod outbox;
 mod proposals;
 mod query;
 mod reference;
 mod reports;
 mod sqlite_scan;
+mod sweep;
 mod transition;
 
 use std::collections::HashMap;
@@ -45,6 +47,7 @@ pub use intake::{
 };
 pub use notifications::{NewNotification, INSERT_NOTIFICATION, NOTIFICATION_KINDS};
 pub use orders::OrderKey;
+pub use outbox::{Notification, NotificationQuery, OutboxSignals, NOTIFICATION_STATUSES};
 pub use proposals::{MergeProposal, MergeRule, PROPOSAL_STATUSES};
 pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
 
@@ -130,6 +133,8 @@ pub struct Store {
     cache: Arc<RwLock<Cache>>,
     /// Durations of the queries run through `with_db!` (shared by clones of the store).
     pub(crate) query_seconds: Histogram,
+    /// The notification outbox's wake-up and counters (shared by clones of the store).
+    outbox: Arc<outbox::OutboxSignals>,
 }
 
 /// Upper bounds (seconds) of the store-latency histogram's buckets: 0.5 ms to 2.5 s.
@@ -210,6 +215,7 @@ impl Store {
             policy: Arc::new(policy),
             cache: Arc::default(),
             query_seconds,
+            outbox: Arc::new(outbox::OutboxSignals::new()),
         })
     }
 
