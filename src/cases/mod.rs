@@ -9,6 +9,7 @@ pub mod kpi;
 pub mod lifecycle;
 pub mod model;
 pub mod photos;
+pub mod routing;
 pub mod store;
 
 pub use lifecycle::{Actor, Command, Status};

@@ -8,6 +8,7 @@ mod callbacks;
 mod calls;
 mod create;
 mod from_call;
+mod inbox;
 mod notifications;
 mod orders;
 mod query;
@@ -36,9 +37,11 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use callbacks::{CallbackQuery, NewCallbackAttempt};
 pub use calls::{CallQuery, CallWithoutOrder};
 pub use from_call::{OrderFromCall, RecordingRef};
+pub use inbox::{InboxOwner, INBOX_LIMIT};
 pub use notifications::{NewNotification, INSERT_NOTIFICATION, NOTIFICATION_KINDS};
 pub use orders::OrderKey;
 pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
+pub use transition::{attachment_kind, TransitionPhotos};
 
 /// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`), and
 /// times it into the store's query histogram ([`Store::query_seconds`]; an early return by `?`
@@ -120,6 +123,8 @@ pub struct Store {
     creator: create::Creator,
     policy: Arc<DeadlinePolicy>,
     cache: Arc<RwLock<Cache>>,
+    /// The dispatch routing table (`[[routing]]`), set by `sync_config`.
+    routing: Arc<RwLock<crate::cases::routing::Routing>>,
     /// Durations of the queries run through `with_db!` (shared by clones of the store).
     pub(crate) query_seconds: Histogram,
 }
@@ -201,6 +206,7 @@ impl Store {
             db,
             policy: Arc::new(policy),
             cache: Arc::default(),
+            routing: Arc::default(),
             query_seconds,
         })
     }
