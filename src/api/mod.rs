@@ -9,6 +9,7 @@ pub mod desk;
 pub mod error;
 pub mod extract;
 pub mod intake;
+mod inbox;
 mod metrics;
 mod notifications;
 mod openapi;
@@ -101,7 +102,13 @@ pub fn router(state: AppState) -> Router {
         .route("/session", post(session::login).delete(session::logout))
         .route("/work-orders", post(orders::create).get(orders::list))
         .route("/work-orders/{key}", get(orders::get))
-        .route("/work-orders/{key}/transitions", post(orders::transition))
+        .route(
+            "/work-orders/{key}/transitions",
+            post(orders::transition).layer(axum::extract::DefaultBodyLimit::max(
+                orders::transition_body_limit(&state.config.urban),
+            )),
+        )
+        .route("/inbox", get(inbox::inbox))
         .route("/work-orders/{key}/events", get(orders::events))
         .route(
             "/reports",

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod notify;
 pub mod photos;
+pub mod routing;
 pub mod store;
 pub mod sweep;
 

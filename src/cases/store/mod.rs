@@ -10,6 +10,7 @@ mod calls;
 mod create;
 mod from_call;
 mod intake;
+mod inbox;
 mod notifications;
 mod orders;
 mod outbox;
@@ -45,11 +46,13 @@ pub use from_call::{OrderFromCall, RecordingRef};
 pub use intake::{
     is_idempotency_key, CheckedIntake, IntakeOutcome, IntakeReport, IntakeResult, TRANSFER_CHANNELS,
 };
+pub use inbox::{InboxOwner, INBOX_LIMIT};
 pub use notifications::{NewNotification, INSERT_NOTIFICATION, NOTIFICATION_KINDS};
 pub use orders::OrderKey;
 pub use outbox::{Notification, NotificationQuery, OutboxSignals, NOTIFICATION_STATUSES};
 pub use proposals::{MergeProposal, MergeRule, PROPOSAL_STATUSES};
 pub use reports::{report_params, today_by_queue, AgentCall, OrderMark, MARK_KINDS};
+pub use transition::{attachment_kind, TransitionPhotos};
 
 /// Runs `$body` with `$pool` bound to the write pool (`write`) or a read pool (`read`), and
 /// times it into the store's query histogram ([`Store::query_seconds`]; an early return by `?`
@@ -131,6 +134,8 @@ pub struct Store {
     creator: create::Creator,
     policy: Arc<DeadlinePolicy>,
     cache: Arc<RwLock<Cache>>,
+    /// The dispatch routing table (`[[routing]]`), set by `sync_config`.
+    routing: Arc<RwLock<crate::cases::routing::Routing>>,
     /// Durations of the queries run through `with_db!` (shared by clones of the store).
     pub(crate) query_seconds: Histogram,
     /// The notification outbox's wake-up and counters (shared by clones of the store).
@@ -214,6 +219,7 @@ impl Store {
             db,
             policy: Arc::new(policy),
             cache: Arc::default(),
+            routing: Arc::default(),
             query_seconds,
             outbox: Arc::new(outbox::OutboxSignals::new()),
         })

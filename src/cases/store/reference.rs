@@ -67,6 +67,7 @@ impl Store {
             }
             tx.commit().await?;
         });
+        self.set_routing(&config.routing);
         self.reload_cache().await
     }
 
