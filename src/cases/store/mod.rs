@@ -9,8 +9,8 @@ mod callbacks;
 mod calls;
 mod create;
 mod from_call;
-mod intake;
 mod inbox;
+mod intake;
 mod notifications;
 mod orders;
 mod outbox;
@@ -43,10 +43,10 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use callbacks::{CallbackQuery, NewCallbackAttempt};
 pub use calls::{CallQuery, CallWithoutOrder};
 pub use from_call::{OrderFromCall, RecordingRef};
+pub use inbox::{InboxOwner, INBOX_LIMIT};
 pub use intake::{
     is_idempotency_key, CheckedIntake, IntakeOutcome, IntakeReport, IntakeResult, TRANSFER_CHANNELS,
 };
-pub use inbox::{InboxOwner, INBOX_LIMIT};
 pub use notifications::{NewNotification, INSERT_NOTIFICATION, NOTIFICATION_KINDS};
 pub use orders::OrderKey;
 pub use outbox::{Notification, NotificationQuery, OutboxSignals, NOTIFICATION_STATUSES};
