@@ -13,13 +13,14 @@ pub(crate) async fn full_lifecycle_with_audit_trail(b: Backend) {
             Command::Register {
                 category_id: Some("C0101".into()),
                 note: None,
+                criteria_met: None,
             },
             actor(Role::Agent),
             Status::Registered,
         ),
         (
             Command::Dispatch {
-                department: "sanitation".into(),
+                department: Some("sanitation".into()),
                 note: None,
             },
             sup.clone(),
@@ -34,7 +35,7 @@ pub(crate) async fn full_lifecycle_with_audit_trail(b: Backend) {
         ),
         (
             Command::Dispatch {
-                department: "roads".into(),
+                department: Some("roads".into()),
                 note: Some("改派".into()),
             },
             sup.clone(),
@@ -207,7 +208,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         &ts,
         id,
         Command::Dispatch {
-            department: "roads".into(),
+            department: Some("roads".into()),
             note: None,
         },
         &sup,
@@ -241,6 +242,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         &Command::Register {
             category_id: Some("E9999".into()),
             note: None,
+            criteria_met: None,
         },
         &sup,
         now,
@@ -252,7 +254,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         &ts,
         fresh,
         &Command::Dispatch {
-            department: "nowhere".into(),
+            department: Some("nowhere".into()),
             note: None,
         },
         &sup,
