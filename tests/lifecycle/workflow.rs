@@ -138,24 +138,20 @@ fn registration_criteria_must_be_met() {
         note: None,
         criteria_met,
     };
+    let mut urban = order(Status::Received);
+    urban.request_type = s("urban-management");
     for met in [None, Some(false)] {
-        let r = w.run_with(
-            &order(Status::Received),
-            &reg(met),
-            &actor(Role::Supervisor),
-            |c| c.register_criteria = Some(criteria),
-        );
+        let r = w.run_with(&urban, &reg(met), &actor(Role::Supervisor), |c| {
+            c.register_criteria = Some(criteria)
+        });
         let e = r.clone().unwrap_err();
         assert_eq!(invalid_field(r), "criteria_met");
         assert!(e.to_string().contains(criteria), "{e}");
     }
     let ch = w
-        .run_with(
-            &order(Status::Received),
-            &reg(Some(true)),
-            &actor(Role::Supervisor),
-            |c| c.register_criteria = Some(criteria),
-        )
+        .run_with(&urban, &reg(Some(true)), &actor(Role::Supervisor), |c| {
+            c.register_criteria = Some(criteria)
+        })
         .unwrap();
     assert_eq!(ch.registered_at, Some(now()));
     assert_eq!(ch.data["criteria_met"], true);
