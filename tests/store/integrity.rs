@@ -84,7 +84,8 @@ pub(crate) async fn deadlines_across_weekend_and_holiday(b: Backend) {
                 note: None,
                 criteria_met: None,
             },
-            &agent,
+            // Urban-management cases are registered by the shift lead.
+            &actor(Role::Supervisor),
             at(2026, 11, 27, 8, 30),
         )
         .await

@@ -198,7 +198,10 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         }) => {
             assert_eq!(action, "handle");
             assert_eq!(status, Status::Received);
-            assert_eq!(allowed, ["register", "reject", "merge"]);
+            assert_eq!(
+                allowed,
+                ["register", "reject", "request_verification", "merge"]
+            );
         }
         other => panic!("expected NotAllowed, got {other:?}"),
     }
