@@ -502,7 +502,10 @@ async fn not_found_and_conflict(b: Backend) {
     )
     .await;
     assert_error(&r, StatusCode::CONFLICT, "invalid_transition", None);
-    assert_eq!(r.body["allowed"], json!(["register", "reject", "merge"]));
+    assert_eq!(
+        r.body["allowed"],
+        json!(["register", "reject", "request_verification", "merge"])
+    );
     post(
         &app,
         &path,

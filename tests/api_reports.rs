@@ -216,6 +216,7 @@ async fn seed(ts: &TestStore) -> i64 {
         &Command::Register {
             category_id: None,
             note: None,
+            criteria_met: None,
         },
         &agent,
         at(20, 9, 2, 30),

@@ -97,17 +97,18 @@ impl AppState {
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
+    // A transition may carry photos: its body may be as large as `[urban]` allows them.
+    let transitions = Router::new()
+        .route("/work-orders/{key}/transitions", post(orders::transition))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            orders::transition_body_limit(&state.config.urban),
+        ));
     let v1 = Router::new()
         .route("/openapi.json", get(openapi::openapi))
         .route("/session", post(session::login).delete(session::logout))
         .route("/work-orders", post(orders::create).get(orders::list))
         .route("/work-orders/{key}", get(orders::get))
-        .route(
-            "/work-orders/{key}/transitions",
-            post(orders::transition).layer(axum::extract::DefaultBodyLimit::max(
-                orders::transition_body_limit(&state.config.urban),
-            )),
-        )
+        .merge(transitions)
         .route("/inbox", get(inbox::inbox))
         .route("/work-orders/{key}/events", get(orders::events))
         .route(

@@ -16,7 +16,8 @@ fn register_sets_category_and_nothing_else() {
             to: Some(Status::Registered),
             category_id: Some(s("E0101")),
             note: Some(s("registered")),
-            data: serde_json::Value::Null,
+            registered_at: Some(now()),
+            data: serde_json::json!({ "category_id": "E0101", "criteria_met": true }),
             ..Change::default()
         }
     );
@@ -26,11 +27,16 @@ fn register_sets_category_and_nothing_else() {
             &Command::Register {
                 category_id: Some(s(" ")),
                 note: None,
+                criteria_met: None,
             },
             &actor(Role::Agent),
         )
         .unwrap();
     assert_eq!(ch.category_id, None);
+    assert_eq!(
+        ch.data,
+        serde_json::json!({ "category_id": "E0402", "criteria_met": null })
+    );
 }
 
 #[test]
@@ -50,6 +56,7 @@ fn dispatch_sets_department_and_records_the_previous_one() {
             "department": "roads",
             "previous_department": null,
             "redispatch": false,
+            "deadline": "2026-03-06T09:30:00Z",
         })
     );
     // 改派 after a return.
@@ -58,7 +65,7 @@ fn dispatch_sets_department_and_records_the_previous_one() {
         .run(
             &o,
             &Command::Dispatch {
-                department: s("  housing "),
+                department: Some(s("  housing ")),
                 note: None,
             },
             &agent,
@@ -71,6 +78,8 @@ fn dispatch_sets_department_and_records_the_previous_one() {
             "department": "housing",
             "previous_department": "sanitation",
             "redispatch": true,
+            "deadline": "2026-03-06T09:30:00Z",
+            "paused_working_minutes": 0,
         })
     );
 }
@@ -120,7 +129,22 @@ fn close_from_registered_is_resolved_at_intake() {
             closed_at: Some(now()),
             resolved_at_intake: true,
             note: Some(s("answered the citizen")),
-            data: serde_json::Value::Null,
+            data: serde_json::json!({
+                "department": "sanitation",
+                "deadline": "2026-03-06T09:30:00Z",
+                "on_time": false,
+            }),
+            notifications: vec![hotline::cases::store::NewNotification {
+                kind: "closed",
+                recipient: s("reporter:test-inspector"),
+                work_order_id: Some(1),
+                payload: serde_json::json!({
+                    "order_id": 1,
+                    "status": "closed",
+                    "deadline": "2026-03-06T09:30:00Z",
+                    "department": "sanitation",
+                }),
+            }],
             ..Change::default()
         }
     );
@@ -198,6 +222,17 @@ fn merge_records_the_target() {
             merged_into: Some(2),
             note: Some(s("same pothole")),
             data: serde_json::json!({ "merged_into": 2 }),
+            notifications: vec![hotline::cases::store::NewNotification {
+                kind: "merged",
+                recipient: s("reporter:test-inspector"),
+                work_order_id: Some(1),
+                payload: serde_json::json!({
+                    "order_id": 1,
+                    "status": "merged",
+                    "deadline": "2026-03-06T09:30:00Z",
+                    "department": "sanitation",
+                }),
+            }],
             ..Change::default()
         }
     );

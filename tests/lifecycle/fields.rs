@@ -20,11 +20,8 @@ fn empty_text_fields_are_invalid_and_name_the_field() {
             ),
             (
                 Status::Registered,
-                Command::Dispatch {
-                    department: s(blank),
-                    note: None,
-                },
-                "department",
+                Command::Park { reason: s(blank) },
+                "reason",
             ),
             (
                 Status::Dispatched,
@@ -134,9 +131,8 @@ fn merge_needs_a_live_other_target() {
             &merge,
             &admin,
             &Context {
-                now: now(),
-                calendar: &cal,
                 merge_target: t,
+                ..Context::new(now(), &cal)
             },
         )
     };

@@ -8,3 +8,4 @@ mod fields;
 mod support;
 mod tables;
 mod walk;
+mod workflow;

@@ -12,10 +12,13 @@ use hotline::config::Role;
 // ----- hand-written expectations ---------------------------------------------------------------
 
 /// The action columns of [`STATUS_TABLE`], in order.
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 16] = [
     "register",
     "reject",
+    "request_verification",
+    "report_verification",
     "dispatch",
+    "accept",
     "return_order",
     "handle",
     "rework",
@@ -23,47 +26,61 @@ pub const COLUMNS: [&str; 11] = [
     "close",
     "extend",
     "merge",
+    "park",
+    "unpark",
     "follow_up",
 ];
 
 /// For each status and action: "-" = not allowed from this status, "=" = allowed and the status
-/// stays, otherwise the status the order moves to. Written by hand from the lifecycle diagram.
+/// stays, otherwise the status the order moves to. Written by hand from the contracts' table
+/// (the parked fixture was parked from dispatched, so unpark goes back there).
 #[rustfmt::skip]
-pub const STATUS_TABLE: [(Status, [&str; 11]); 9] = [
-    //                   register      reject      dispatch      return_order handle     rework        verify      close     extend merge     follow_up
-    (Status::Received,   ["registered", "rejected", "-",          "-",         "-",       "-",          "-",        "-",      "-",   "merged", "-"]),
-    (Status::Registered, ["-",          "-",        "dispatched", "-",         "-",       "-",          "-",        "closed", "=",   "merged", "-"]),
-    (Status::Rejected,   ["-",          "-",        "-",          "-",         "-",       "-",          "-",        "-",      "-",   "-",      "-"]),
-    (Status::Dispatched, ["-",          "-",        "-",          "returned",  "handled", "-",          "-",        "-",      "=",   "merged", "-"]),
-    (Status::Returned,   ["-",          "-",        "dispatched", "-",         "-",       "-",          "-",        "-",      "=",   "merged", "-"]),
-    (Status::Handled,    ["-",          "-",        "-",          "-",         "-",       "dispatched", "verified", "-",      "=",   "-",      "-"]),
-    (Status::Verified,   ["-",          "-",        "-",          "-",         "-",       "-",          "-",        "closed", "=",   "-",      "-"]),
-    (Status::Closed,     ["-",          "-",        "-",          "-",         "-",       "-",          "-",        "-",      "-",   "-",      "="]),
-    (Status::Merged,     ["-",          "-",        "-",          "-",         "-",       "-",          "-",        "-",      "-",   "-",      "-"]),
+pub const STATUS_TABLE: [(Status, [&str; 16]); 12] = [
+    //                   register      reject      req_verif    rep_verif   dispatch      accept      return_order handle     rework        verify      close     extend merge     park      unpark        follow_up
+    (Status::Received,   ["registered", "rejected", "verifying", "-",        "-",          "-",        "-",         "-",       "-",          "-",        "-",      "-",   "merged", "-",      "-",          "-"]),
+    (Status::Verifying,  ["-",          "-",        "-",         "received", "-",          "-",        "-",         "-",       "-",          "-",        "-",      "-",   "-",      "-",      "-",          "-"]),
+    (Status::Registered, ["-",          "-",        "-",         "-",        "dispatched", "-",        "-",         "-",       "-",          "-",        "closed", "=",   "merged", "parked", "-",          "-"]),
+    (Status::Rejected,   ["-",          "-",        "-",         "-",        "-",          "-",        "-",         "-",       "-",          "-",        "-",      "-",   "-",      "-",      "-",          "-"]),
+    (Status::Dispatched, ["-",          "-",        "-",         "-",        "-",          "accepted", "returned",  "handled", "-",          "-",        "-",      "=",   "merged", "parked", "-",          "-"]),
+    (Status::Accepted,   ["-",          "-",        "-",         "-",        "-",          "-",        "returned",  "handled", "-",          "-",        "-",      "=",   "-",      "parked", "-",          "-"]),
+    (Status::Returned,   ["-",          "-",        "-",         "-",        "dispatched", "-",        "-",         "-",       "-",          "-",        "-",      "=",   "merged", "parked", "-",          "-"]),
+    (Status::Handled,    ["-",          "-",        "-",         "-",        "-",          "-",        "-",         "-",       "dispatched", "verified", "-",      "=",   "-",      "-",      "-",          "-"]),
+    (Status::Verified,   ["-",          "-",        "-",         "-",        "-",          "-",        "-",         "-",       "-",          "-",        "closed", "=",   "-",      "-",      "-",          "-"]),
+    (Status::Closed,     ["-",          "-",        "-",         "-",        "-",          "-",        "-",         "-",       "-",          "-",        "-",      "-",   "-",      "-",      "-",          "="]),
+    (Status::Merged,     ["-",          "-",        "-",         "-",        "-",          "-",        "-",         "-",       "-",          "-",        "-",      "-",   "-",      "-",      "-",          "-"]),
+    (Status::Parked,     ["-",          "-",        "-",         "-",        "-",          "-",        "-",         "-",       "-",          "-",        "-",      "-",   "-",      "-",      "dispatched", "-"]),
 ];
 
-/// Who may give each action (a department only on orders dispatched to it).
+/// Who may give each action (a department only on orders dispatched to it, an inspector only
+/// on orders assigned to it).
 #[rustfmt::skip]
-pub const ROLE_TABLE: [(&str, &[Role]); 11] = [
-    ("register",     &[Role::Agent, Role::Supervisor, Role::Admin]),
-    ("reject",       &[Role::Agent, Role::Supervisor, Role::Admin]),
-    ("dispatch",     &[Role::Agent, Role::Supervisor, Role::Admin]),
-    ("return_order", &[Role::Department, Role::Supervisor, Role::Admin]),
-    ("handle",       &[Role::Department, Role::Supervisor, Role::Admin]),
-    ("rework",       &[Role::Supervisor, Role::Admin]),
-    ("verify",       &[Role::Supervisor, Role::Admin]),
-    ("close",        &[Role::Agent, Role::Supervisor, Role::Admin]),
-    ("extend",       &[Role::Supervisor, Role::Admin]),
-    ("merge",        &[Role::Agent, Role::Supervisor, Role::Admin]),
-    ("follow_up",    &[Role::Agent, Role::Supervisor, Role::Admin]),
+pub const ROLE_TABLE: [(&str, &[Role]); 16] = [
+    ("register",             &[Role::Agent, Role::Supervisor, Role::Admin]),
+    ("reject",               &[Role::Agent, Role::Supervisor, Role::Admin]),
+    ("request_verification", &[Role::Agent, Role::Supervisor, Role::Admin]),
+    ("report_verification",  &[Role::Inspector, Role::Supervisor, Role::Admin]),
+    ("dispatch",             &[Role::Agent, Role::Supervisor, Role::Admin]),
+    ("accept",               &[Role::Department, Role::Supervisor, Role::Admin]),
+    ("return_order",         &[Role::Department, Role::Supervisor, Role::Admin]),
+    ("handle",               &[Role::Department, Role::Supervisor, Role::Admin]),
+    ("rework",               &[Role::Inspector, Role::Supervisor, Role::Admin]),
+    ("verify",               &[Role::Inspector, Role::Supervisor, Role::Admin]),
+    ("close",                &[Role::Agent, Role::Supervisor, Role::Admin]),
+    ("extend",               &[Role::Supervisor, Role::Admin]),
+    ("merge",                &[Role::Agent, Role::Supervisor, Role::Admin]),
+    ("park",                 &[Role::Supervisor, Role::Admin]),
+    ("unpark",               &[Role::Supervisor, Role::Admin]),
+    ("follow_up",            &[Role::Agent, Role::Supervisor, Role::Admin]),
 ];
 
-pub const ROLES: [Role; 5] = [
+pub const ROLES: [Role; 7] = [
     Role::Agent,
     Role::Supervisor,
     Role::Admin,
     Role::Department,
     Role::Channel,
+    Role::Inspector,
+    Role::Leader,
 ];
 
 /// What the hand-written table says about `action` from `status`: None = not allowed,
@@ -117,24 +134,27 @@ pub fn friday_deadline() -> DateTime<Utc> {
     utc("2026-03-06T09:30:00Z")
 }
 
+/// The inspector the fixture orders are assigned to (the name [`actor`] gives an inspector).
+pub const INSPECTOR: &str = "test-inspector";
+
+/// A complaint in `status`, dispatched (if at all) to sanitation, reported by and assigned to
+/// [`INSPECTOR`]; a parked one was parked from dispatched.
 pub fn order(status: Status) -> OrderFacts {
     OrderFacts {
-        id: 1,
-        status,
+        request_type: "complaint".into(),
+        category_id: Some("E0402".into()),
         department_id: Some("sanitation".into()),
         deadline: Some(friday_deadline()),
-        follow_up_result: None,
+        assignee: Some(INSPECTOR.into()),
+        reporting_inspector: Some(INSPECTOR.into()),
+        reporter: Some(INSPECTOR.into()),
+        parked_from: (status == Status::Parked).then_some(Status::Dispatched),
+        ..OrderFacts::new(1, status)
     }
 }
 
 pub fn target(id: i64, status: Status) -> OrderFacts {
-    OrderFacts {
-        id,
-        status,
-        department_id: None,
-        deadline: None,
-        follow_up_result: None,
-    }
+    OrderFacts::new(id, status)
 }
 
 pub fn actor(role: Role) -> Actor {
@@ -163,12 +183,30 @@ pub fn cmd(action: &str) -> Command {
         "register" => Command::Register {
             category_id: Some(s("E0101")),
             note: Some(s("registered")),
+            criteria_met: Some(true),
+        },
+        "request_verification" => Command::RequestVerification {
+            inspector: Some(s("inspector-02")),
+            note: Some(s("please check on site")),
+        },
+        "report_verification" => Command::ReportVerification {
+            confirmed: true,
+            note: Some(s("seen on site")),
+        },
+        "accept" => Command::Accept {
+            note: Some(s("on our way")),
+        },
+        "park" => Command::Park {
+            reason: s("needs next year's budget"),
+        },
+        "unpark" => Command::Unpark {
+            note: Some(s("budget approved")),
         },
         "reject" => Command::Reject {
             reason: s("not a government matter"),
         },
         "dispatch" => Command::Dispatch {
-            department: s("roads"),
+            department: Some(s("roads")),
             note: Some(s("please fix")),
         },
         "return_order" => Command::ReturnOrder {
@@ -217,10 +255,23 @@ impl World {
 
     fn ctx(&self) -> Context<'_> {
         Context {
-            now: now(),
-            calendar: &self.calendar,
             merge_target: Some(&self.target),
+            ..Context::new(now(), &self.calendar)
         }
+    }
+
+    /// Runs with a context the store would have filled in: registration criteria, a routed
+    /// department, reporters of merged orders.
+    pub fn run_with<'a>(
+        &'a self,
+        o: &OrderFacts,
+        c: &Command,
+        a: &Actor,
+        fill: impl FnOnce(&mut Context<'a>),
+    ) -> Result<Change, TransitionError> {
+        let mut ctx = self.ctx();
+        fill(&mut ctx);
+        apply(o, c, a, &ctx)
     }
 
     pub fn run(&self, o: &OrderFacts, c: &Command, a: &Actor) -> Result<Change, TransitionError> {

@@ -12,7 +12,20 @@ use crate::support::{expected, expected_allowed, role_may, s, utc, ROLES, ROLE_T
 
 /// Status edges an order may move along (extend and follow_up keep the status).
 #[rustfmt::skip]
-const EDGES: [(Status, Status); 14] = [
+const EDGES: [(Status, Status); 27] = [
+    (Status::Received,   Status::Verifying),
+    (Status::Verifying,  Status::Received),
+    (Status::Dispatched, Status::Accepted),
+    (Status::Accepted,   Status::Returned),
+    (Status::Accepted,   Status::Handled),
+    (Status::Registered, Status::Parked),
+    (Status::Dispatched, Status::Parked),
+    (Status::Accepted,   Status::Parked),
+    (Status::Returned,   Status::Parked),
+    (Status::Parked,     Status::Registered),
+    (Status::Parked,     Status::Dispatched),
+    (Status::Parked,     Status::Accepted),
+    (Status::Parked,     Status::Returned),
     (Status::Received,   Status::Registered),
     (Status::Received,   Status::Rejected),
     (Status::Received,   Status::Merged),
@@ -69,11 +82,11 @@ impl Model {
     fn new(id: i64, deadline: Option<DateTime<Utc>>) -> Self {
         Model {
             facts: OrderFacts {
-                id,
-                status: Status::Received,
-                department_id: None,
+                request_type: "complaint".into(),
                 deadline,
-                follow_up_result: None,
+                // Every other order comes from a field inspector.
+                reporting_inspector: (id % 2 == 0).then(|| format!("inspector-{id}")),
+                ..OrderFacts::new(id, Status::Received)
             },
             history: vec![Status::Received],
             closed_at: None,
@@ -106,15 +119,33 @@ fn random_command(rng: &mut Lcg, action: &str, n_orders: usize) -> Command {
         "register" => Command::Register {
             category_id: opt_text(rng, "E0101"),
             note: opt_text(rng, "ok"),
+            criteria_met: rng.chance(50).then(|| rng.chance(50)),
+        },
+        "request_verification" => Command::RequestVerification {
+            inspector: opt_text(rng, "inspector-07"),
+            note: opt_text(rng, "check"),
+        },
+        "report_verification" => Command::ReportVerification {
+            confirmed: rng.chance(70),
+            note: opt_text(rng, "seen"),
+        },
+        "accept" => Command::Accept {
+            note: opt_text(rng, "taken"),
+        },
+        "park" => Command::Park {
+            reason: text(rng, "no budget"),
+        },
+        "unpark" => Command::Unpark {
+            note: opt_text(rng, "budget"),
         },
         "reject" => Command::Reject {
             reason: text(rng, "prank call"),
         },
         "dispatch" => Command::Dispatch {
-            department: if rng.chance(10) {
-                s(" ")
-            } else {
-                s(rng.pick(&DEPARTMENTS))
+            department: match rng.below(10) {
+                0 => Some(s(" ")),
+                1 => None,
+                _ => Some(s(rng.pick(&DEPARTMENTS))),
             },
             note: opt_text(rng, "go"),
         },
@@ -169,11 +200,20 @@ fn expected_invalid(
     let blank = |v: &str| v.trim().is_empty();
     let blank_opt = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
     match c {
-        Command::Register { .. } | Command::Verify { .. } => None,
+        Command::Register { .. }
+        | Command::Verify { .. }
+        | Command::ReportVerification { .. }
+        | Command::Accept { .. }
+        | Command::Unpark { .. } => None,
+        Command::RequestVerification { inspector, .. } => {
+            (blank_opt(inspector) && o.reporting_inspector.is_none()).then_some("inspector")
+        }
+        Command::Park { reason } => blank(reason).then_some("reason"),
         Command::Reject { reason }
         | Command::ReturnOrder { reason }
         | Command::Rework { reason } => blank(reason).then_some("reason"),
-        Command::Dispatch { department, .. } => blank(department).then_some("department"),
+        // The walk's context routes nothing: a department must be named.
+        Command::Dispatch { department, .. } => blank_opt(department).then_some("department"),
         Command::Handle { result } => blank(result).then_some("result"),
         Command::Close { note } => {
             (o.status == Status::Registered && blank_opt(note)).then_some("note")
@@ -245,8 +285,13 @@ fn random_walk_keeps_the_invariants() {
             },
             _ => None,
         };
+        // An inspector is mostly the one the order is assigned to.
+        let name = match (&orders[i].facts.assignee, role) {
+            (Some(a), Role::Inspector) if rng.chance(80) => a.clone(),
+            _ => s("walker"),
+        };
         let who = Actor {
-            name: s("walker"),
+            name,
             role,
             department,
         };
@@ -265,9 +310,8 @@ fn random_walk_keeps_the_invariants() {
             &c,
             &who,
             &Context {
-                now,
-                calendar: &calendar,
                 merge_target: target.as_ref(),
+                ..Context::new(now, &calendar)
             },
         );
 
@@ -289,6 +333,15 @@ fn random_walk_keeps_the_invariants() {
         if role == Role::Department
             && (who.department.is_none() || who.department != o.department_id)
         {
+            assert!(
+                matches!(result, Err(TransitionError::Forbidden { .. })),
+                "{ctx}: {result:?}"
+            );
+            outcomes[1] += 1;
+            continue;
+        }
+        // Assignment before status: an inspector acts only on its own tasks.
+        if role == Role::Inspector && o.assignee.as_deref() != Some(who.name.as_str()) {
             assert!(
                 matches!(result, Err(TransitionError::Forbidden { .. })),
                 "{ctx}: {result:?}"
@@ -320,7 +373,11 @@ fn random_walk_keeps_the_invariants() {
         let ch = result.unwrap_or_else(|e| panic!("{ctx}: refused: {e}"));
         outcomes[0] += 1;
         *ok_by_action.entry(action).or_default() += 1;
-        assert_eq!(ch.to, to, "{ctx}");
+        if action == "unpark" {
+            assert_eq!(ch.to, o.parked_from, "{ctx}: back where it was parked from");
+        } else {
+            assert_eq!(ch.to, to, "{ctx}");
+        }
 
         // Invariants of the change itself.
         if let Some(new) = ch.to {
@@ -356,8 +413,23 @@ fn random_walk_keeps_the_invariants() {
             assert!(new > old, "{ctx}: deadline moved from {old} to {new}");
         }
         if let Some(new) = ch.deadline {
-            assert_eq!(action, "extend");
+            // Only an extension or the end of a pause moves the deadline.
+            let resumed = o.status.pauses_clock() && !ch.to.unwrap_or(o.status).pauses_clock();
+            assert!(action == "extend" || resumed, "{ctx}");
+            if resumed && action != "extend" {
+                assert!(
+                    ch.data["paused_working_minutes"].as_i64().unwrap() > 0,
+                    "{ctx}"
+                );
+            }
             assert!(new > o.deadline.unwrap_or(now), "{ctx}");
+        }
+        // The clock: paused exactly while verifying, returned or parked.
+        let after = ch.to.unwrap_or(o.status);
+        match (o.status.pauses_clock(), after.pauses_clock()) {
+            (false, true) => assert_eq!(ch.paused_at, Some(Some(now)), "{ctx}"),
+            (true, false) => assert_eq!(ch.paused_at, Some(None), "{ctx}"),
+            _ => assert_eq!(ch.paused_at, None, "{ctx}"),
         }
         if let Some(into) = ch.merged_into {
             let t = target.as_ref().unwrap();
@@ -380,6 +452,15 @@ fn random_walk_keeps_the_invariants() {
         }
         if let Some(d) = ch.deadline {
             m.facts.deadline = Some(d);
+        }
+        if let Some(a) = ch.assignee {
+            m.facts.assignee = a;
+        }
+        if let Some(p) = ch.paused_at {
+            m.facts.paused_at = p;
+        }
+        if let Some(p) = ch.parked_from {
+            m.facts.parked_from = p;
         }
         if let Some(r) = ch.follow_up_result {
             m.facts.follow_up_result = Some(r);
@@ -409,7 +490,8 @@ fn random_walk_keeps_the_invariants() {
         }
         if m.facts.status == Status::Closed {
             if m.resolved_at_intake {
-                assert_eq!(h, &[Status::Received, Status::Registered, Status::Closed]);
+                assert_eq!(h[h.len() - 2], Status::Registered, "{h:?}");
+                assert!(!h.contains(&Status::Dispatched), "{h:?}");
                 closed[1] += 1;
             } else {
                 assert!(h.contains(&Status::Verified), "{h:?}");
@@ -422,6 +504,16 @@ fn random_walk_keeps_the_invariants() {
         } else {
             assert!(m.merged_into.is_none());
         }
+        assert_eq!(
+            m.facts.paused_at.is_some(),
+            m.facts.status.pauses_clock(),
+            "{h:?}"
+        );
+        assert_eq!(
+            m.facts.parked_from.is_some(),
+            m.facts.status == Status::Parked,
+            "{h:?}"
+        );
         if m.facts.follow_up_result.is_some() {
             assert_eq!(m.facts.status, Status::Closed);
         }

@@ -228,7 +228,11 @@ async fn real_answers_fit_the_documented_schemas() {
     let path = format!("{ORDERS}/{key}");
     let tr = format!("{path}/transitions");
     for (token, cmd) in [
-        (AGENT, json!({"action": "register", "note": "ok"})),
+        // Urban-management: the shift lead registers, against the category's criteria.
+        (
+            SUPERVISOR,
+            json!({"action": "register", "note": "ok", "criteria_met": true}),
+        ),
         (
             AGENT,
             json!({"action": "dispatch", "department": "sanitation"}),

@@ -82,8 +82,10 @@ pub(crate) async fn deadlines_across_weekend_and_holiday(b: Backend) {
             &Command::Register {
                 category_id: Some("E0401".into()),
                 note: None,
+                criteria_met: None,
             },
-            &agent,
+            // Urban-management cases are registered by the shift lead.
+            &actor(Role::Supervisor),
             at(2026, 11, 27, 8, 30),
         )
         .await
@@ -206,7 +208,7 @@ pub(crate) async fn concurrent_creates_and_transitions(b: Backend) {
                 .transition(
                     &OrderKey::Id(id),
                     &Command::Dispatch {
-                        department: d.into(),
+                        department: Some(d.into()),
                         note: None,
                     },
                     &actor(Role::Supervisor),

@@ -13,13 +13,14 @@ pub(crate) async fn full_lifecycle_with_audit_trail(b: Backend) {
             Command::Register {
                 category_id: Some("C0101".into()),
                 note: None,
+                criteria_met: None,
             },
             actor(Role::Agent),
             Status::Registered,
         ),
         (
             Command::Dispatch {
-                department: "sanitation".into(),
+                department: Some("sanitation".into()),
                 note: None,
             },
             sup.clone(),
@@ -34,7 +35,7 @@ pub(crate) async fn full_lifecycle_with_audit_trail(b: Backend) {
         ),
         (
             Command::Dispatch {
-                department: "roads".into(),
+                department: Some("roads".into()),
                 note: Some("改派".into()),
             },
             sup.clone(),
@@ -197,7 +198,10 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         }) => {
             assert_eq!(action, "handle");
             assert_eq!(status, Status::Received);
-            assert_eq!(allowed, ["register", "reject", "merge"]);
+            assert_eq!(
+                allowed,
+                ["register", "reject", "request_verification", "merge"]
+            );
         }
         other => panic!("expected NotAllowed, got {other:?}"),
     }
@@ -207,7 +211,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         &ts,
         id,
         Command::Dispatch {
-            department: "roads".into(),
+            department: Some("roads".into()),
             note: None,
         },
         &sup,
@@ -241,6 +245,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         &Command::Register {
             category_id: Some("E9999".into()),
             note: None,
+            criteria_met: None,
         },
         &sup,
         now,
@@ -252,7 +257,7 @@ pub(crate) async fn refused_transitions_change_nothing(b: Backend) {
         &ts,
         fresh,
         &Command::Dispatch {
-            department: "nowhere".into(),
+            department: Some("nowhere".into()),
             note: None,
         },
         &sup,

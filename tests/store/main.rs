@@ -92,6 +92,7 @@ pub(crate) fn register() -> Command {
     Command::Register {
         category_id: None,
         note: None,
+        criteria_met: None,
     }
 }
 

@@ -372,7 +372,7 @@ pub(crate) async fn removed_departments_are_inactive(b: Backend) {
         &ts,
         id,
         &Command::Dispatch {
-            department: "roads".into(),
+            department: Some("roads".into()),
             note: None,
         },
         &actor(Role::Supervisor),
@@ -386,7 +386,7 @@ pub(crate) async fn removed_departments_are_inactive(b: Backend) {
         &ts,
         id,
         Command::Dispatch {
-            department: "roads".into(),
+            department: Some("roads".into()),
             note: None,
         },
         &actor(Role::Supervisor),

@@ -359,7 +359,8 @@ pub struct Context<'a> {
     pub calendar: &'a WorkingCalendar,
     /// For a merge: the target's facts.
     pub merge_target: Option<&'a OrderFacts>,
-    /// For a register: the registration criteria of the category registered under.
+    /// For a register: the registration criteria of the category registered under (they bind
+    /// urban-management orders).
     pub register_criteria: Option<&'a str>,
     /// For a dispatch: the department the routing table names for the order.
     pub routed_department: Option<&'a str>,
@@ -516,7 +517,10 @@ pub fn apply(
             note,
             criteria_met,
         } => {
-            if let Some(criteria) = ctx.register_criteria {
+            // 立案标准 are the urban-management standard; 12345 requests are registered on the
+            // agent's judgement.
+            let urban = order.request_type == "urban-management";
+            if let Some(criteria) = ctx.register_criteria.filter(|_| urban) {
                 if *criteria_met != Some(true) {
                     return Err(TransitionError::Invalid {
                         field: "criteria_met",
