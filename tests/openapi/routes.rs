@@ -200,6 +200,8 @@ fn methods_of(expr: &str) -> Vec<String> {
     );
     calls
         .into_iter()
+        // A layer on a method router (e.g. a body limit) adds no method.
+        .filter(|(name, _)| name != "layer")
         .map(|(name, _)| {
             let m = name.trim_start_matches("axum::routing::");
             let m = m.strip_suffix("_service").unwrap_or(m);
