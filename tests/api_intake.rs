@@ -380,6 +380,9 @@ async fn idempotent_retries_at_once(backend: Backend) {
     assert_eq!((orders, attachments, keys), (1, 1, 1));
 }
 
+/// (token, report, photos, status, field named).
+type BadCase = (&'static str, Value, Vec<Vec<u8>>, StatusCode, &'static str);
+
 async fn bad_input_answers_4xx_and_writes_nothing(backend: Backend) {
     let ts = TestStore::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
@@ -404,7 +407,7 @@ async fn bad_input_answers_4xx_and_writes_nothing(backend: Backend) {
     let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
     let four: Vec<Vec<u8>> = (0..4).map(|i| jpeg(10, i)).collect();
     #[rustfmt::skip]
-    let cases: Vec<(&str, Value, Vec<Vec<u8>>, StatusCode, &str)> = vec![
+    let cases: Vec<BadCase> = vec![
         (INSPECTOR, with("category_id", json!("E9999")), vec![jpeg(10, 1)], StatusCode::UNPROCESSABLE_ENTITY, "category_id"),
         (INSPECTOR, with("category_id", json!("rubbish")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "category_id"),
         (INSPECTOR, with("longitude", json!(104.06)), vec![jpeg(10, 1)], StatusCode::UNPROCESSABLE_ENTITY, "longitude"),
