@@ -58,9 +58,10 @@ struct Photo {
     sha256: String,
 }
 
-/// Bad input on this route answers 422 naming the field (a malformed body too).
+/// Bad input on this route answers 422 naming the field; a body that cannot be read at all
+/// (not JSON, a broken form) stays 400.
 fn unprocessable(mut e: ApiError) -> ApiError {
-    if e.status == StatusCode::BAD_REQUEST {
+    if e.status == StatusCode::BAD_REQUEST && e.field.as_deref() != Some("body") {
         e.status = StatusCode::UNPROCESSABLE_ENTITY;
         e.error = "unprocessable";
     }

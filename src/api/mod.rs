@@ -113,9 +113,10 @@ pub fn router(state: AppState) -> Router {
         .route("/work-orders/{key}/events", get(orders::events))
         .route(
             "/reports",
-            post(intake::report).layer(axum::extract::DefaultBodyLimit::max(intake::body_limit(
-                &state.config.urban,
-            ))),
+            post(axum::handler::Handler::layer(
+                intake::report,
+                axum::extract::DefaultBodyLimit::max(intake::body_limit(&state.config.urban)),
+            )),
         )
         .route("/work-orders/{key}/attachments", get(attachments::list))
         .route("/attachments/{id}", get(attachments::get))

@@ -10,4 +10,5 @@ mod flows;
 mod server;
 mod shipped;
 mod support;
+mod urban;
 mod wallboard;

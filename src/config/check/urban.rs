@@ -146,9 +146,8 @@ fn check_polygons(c: &mut Checker) {
             continue;
         }
         if let Some((j, pt)) = p.iter().enumerate().find(|(_, pt)| {
-            !(pt[0].is_finite() && pt[1].is_finite())
-                || !(-180.0..=180.0).contains(&pt[0])
-                || !(-90.0..=90.0).contains(&pt[1])
+            // (NaN is in no range.)
+            !((-180.0..=180.0).contains(&pt[0]) && (-90.0..=90.0).contains(&pt[1]))
         }) {
             c.push(
                 "grid_cells",

@@ -1,0 +1,728 @@
+//! The intake API (`POST /api/v1/reports`) on SQLite and on the real PostgreSQL: a field
+//! inspector's report with photos placed in its grid cell, attachments seen only by those who
+//! may see the order, idempotent retries (one after another and all at once), every bad input
+//! answered 4xx with nothing written (no order, no attachment, no file), a 110 transfer, a
+//! component report, and duplicate-merge proposals merged and dismissed.
+
+mod common;
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use chrono::Duration;
+use common::{Backend, TestStore};
+use hotline::cases::{Actor, NewWorkOrder};
+use hotline::config::Role;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+both_backends!(
+    inspector_report_with_photos_and_who_sees_it,
+    idempotent_retries_one_after_another,
+    idempotent_retries_at_once,
+    bad_input_answers_4xx_and_writes_nothing,
+    transfer_from_110,
+    component_report,
+    merge_proposals_near_far_and_decided,
+);
+
+const INSPECTOR: &str = "demo-inspector-01";
+const INSPECTOR_2: &str = "demo-inspector-02";
+const SUPERVISOR: &str = "demo-supervisor";
+
+/// Inside cell 510402001001001 (lon 101.700–101.710, lat 26.580–26.590).
+const P: (f64, f64) = (101.705, 26.585);
+
+fn jpeg(n: usize, seed: u8) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    v.extend((0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    v
+}
+
+fn png(seed: u8) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend([seed; 40]);
+    v
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+}
+
+async fn call(app: &axum::Router, req: Request<Body>) -> Resp {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    Resp {
+        status: resp.status(),
+        headers: resp.headers().clone(),
+        bytes: resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    }
+}
+
+async fn send(
+    app: &axum::Router,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Resp {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let req = match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    };
+    call(app, req.unwrap()).await
+}
+
+async fn get(app: &axum::Router, path: &str, token: &str) -> Resp {
+    send(app, Method::GET, path, token, None).await
+}
+
+/// `POST /api/v1/reports` as JSON, with an optional idempotency key.
+async fn report(app: &axum::Router, token: &str, key: Option<&str>, body: Value) -> Resp {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/reports")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    call(app, req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+/// `POST /api/v1/reports` as a multipart form: the report part and `photos`.
+async fn report_form(
+    app: &axum::Router,
+    token: &str,
+    key: Option<&str>,
+    body: &Value,
+    photos: &[Vec<u8>],
+) -> Resp {
+    let boundary = "----hotline-test-boundary-7MA4YWxk";
+    let mut data = Vec::new();
+    data.extend(format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"report\"\r\nContent-Type: application/json\r\n\r\n{body}\r\n"
+    ).as_bytes());
+    for (i, p) in photos.iter().enumerate() {
+        data.extend(format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p{i}.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        ).as_bytes());
+        data.extend(p);
+        data.extend(b"\r\n");
+    }
+    data.extend(format!("--{boundary}--\r\n").as_bytes());
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/reports")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    call(app, req.body(Body::from(data)).unwrap()).await
+}
+
+fn app(ts: &TestStore, data_dir: &Path) -> axum::Router {
+    let mut config = ts.config.clone();
+    config.server.data_dir = data_dir.to_path_buf();
+    config.urban.photo_max_bytes = 4096;
+    config.urban.photo_max_count = 3;
+    hotline::api::router(hotline::api::AppState::new(ts.store.clone(), config))
+}
+
+fn litter(lon: f64, lat: f64) -> Value {
+    json!({
+        "category_id": "E0101",
+        "description": "暴露垃圾 beside the bus stop",
+        "address": "炳草岗大街 12 号",
+        "longitude": lon,
+        "latitude": lat,
+    })
+}
+
+/// Rows of `table` (raw SQL, on whichever database the test runs).
+async fn count(ts: &TestStore, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    if ts.url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(&ts.url).await.unwrap();
+        let n = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::SqlitePool::connect(&ts.url).await.unwrap();
+        let n = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+fn files_under(dir: &Path) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                files_under(&p)
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// (orders, attachments, intake keys, proposals, files).
+async fn written(ts: &TestStore, dir: &Path) -> (i64, i64, i64, i64, usize) {
+    (
+        count(ts, "work_orders").await,
+        count(ts, "attachments").await,
+        count(ts, "intake_keys").await,
+        count(ts, "merge_proposals").await,
+        files_under(dir),
+    )
+}
+
+async fn inspector_report_with_photos_and_who_sees_it(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let photos = [jpeg(100, 1), png(2)];
+    let r = report_form(&app, INSPECTOR, None, &litter(P.0, P.1), &photos).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    assert!(r.headers.get("Idempotency-Replayed").is_none());
+    let v = r.json();
+    let o = &v["order"];
+    assert_eq!(o["channel"], "field-inspector");
+    assert_eq!(o["request_type"], "urban-management");
+    assert_eq!(o["status"], "received");
+    assert_eq!(o["reporter_id"], "inspector-01");
+    assert_eq!(o["grid_cell"], "510402001001001");
+    assert_eq!(o["district"], "东区");
+    assert_eq!(o["assignee"], Value::Null);
+    assert_eq!(v["merge_proposals"], json!([]));
+    let atts = v["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 2);
+    assert_eq!(atts[0]["kind"], "report");
+    assert_eq!(atts[0]["content_type"], "image/jpeg");
+    assert_eq!(atts[1]["content_type"], "image/png");
+    assert_eq!(atts[0]["bytes"], 104);
+    assert_eq!(atts[0]["uploaded_by"], "inspector-01");
+    assert_eq!(atts[0]["work_order_id"], o["id"]);
+    assert!(atts[0]["case_event_id"].as_i64().is_some());
+    assert!(
+        atts[0].get("path").is_none(),
+        "the path on disk is not shown"
+    );
+    let url = atts[0]["url"].as_str().unwrap().to_string();
+    assert_eq!(url, format!("/api/v1/attachments/{}", atts[0]["id"]));
+    assert_eq!(files_under(dir.path()), 2);
+
+    let id = o["id"].as_i64().unwrap();
+    // The reporting inspector and the supervisor see the order, its photos and their bytes.
+    for token in [INSPECTOR, SUPERVISOR] {
+        let r = get(&app, &format!("/api/v1/work-orders/{id}"), token).await;
+        assert_eq!(r.status, StatusCode::OK, "{token}");
+        let r = get(
+            &app,
+            &format!("/api/v1/work-orders/{id}/attachments"),
+            token,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json().as_array().unwrap().len(), 2);
+        let r = get(&app, &url, token).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers[header::CONTENT_TYPE], "image/jpeg");
+        assert_eq!(r.bytes, photos[0]);
+    }
+    // Another inspector sees none of it, as if it did not exist.
+    for path in [
+        format!("/api/v1/work-orders/{id}"),
+        format!("/api/v1/work-orders/{id}/attachments"),
+        url.clone(),
+    ] {
+        assert_eq!(
+            get(&app, &path, INSPECTOR_2).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get(&app, "/api/v1/attachments/999999", SUPERVISOR)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Lists: each inspector its own reports.
+    let r = report(&app, INSPECTOR_2, None, litter(101.715, 26.585)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    assert_eq!(r.json()["order"]["grid_cell"], "510402001001002");
+    let mine = get(&app, "/api/v1/work-orders", INSPECTOR).await.json();
+    assert_eq!(mine["total"], 1, "{mine}");
+    assert_eq!(mine["items"][0]["id"], id);
+    let all = get(&app, "/api/v1/work-orders", SUPERVISOR).await.json();
+    assert_eq!(all["total"], 2);
+}
+
+async fn idempotent_retries_one_after_another(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let body = litter(P.0, P.1);
+    let photos = [jpeg(50, 9)];
+    let first = report_form(&app, INSPECTOR, Some("handset-7:0001"), &body, &photos).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json());
+    let before = written(&ts, dir.path()).await;
+    assert_eq!(before, (1, 1, 1, 0, 1));
+    // The same request again (the handset never saw the answer): the first result.
+    let again = report_form(&app, INSPECTOR, Some("handset-7:0001"), &body, &photos).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.headers["Idempotency-Replayed"], "true");
+    assert_eq!(again.json(), first.json());
+    // Member order and spacing do not make another request.
+    let reordered = format!(
+        "{{ \"latitude\": {}, \"longitude\": {}, \"description\": \"暴露垃圾 beside the bus stop\", \"category_id\": \"E0101\", \"address\": \"炳草岗大街 12 号\" }}",
+        P.1, P.0
+    );
+    let again = report_form(
+        &app,
+        INSPECTOR,
+        Some("handset-7:0001"),
+        &serde_json::from_str(&reordered).unwrap(),
+        &photos,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK);
+    // The same key with another body, or other photos: refused, naming the header.
+    let mut other = body.clone();
+    other["description"] = json!("something else");
+    for r in [
+        report_form(&app, INSPECTOR, Some("handset-7:0001"), &other, &photos).await,
+        report_form(
+            &app,
+            INSPECTOR,
+            Some("handset-7:0001"),
+            &body,
+            &[jpeg(50, 10)],
+        )
+        .await,
+        report(&app, INSPECTOR, Some("handset-7:0001"), body.clone()).await,
+    ] {
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json());
+        assert_eq!(r.json()["field"], "Idempotency-Key");
+    }
+    assert_eq!(written(&ts, dir.path()).await, before);
+    // Keys are per user: another inspector's same key is a new report.
+    let r = report(
+        &app,
+        INSPECTOR_2,
+        Some("handset-7:0001"),
+        litter(101.715, 26.585),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(count(&ts, "intake_keys").await, 2);
+}
+
+async fn idempotent_retries_at_once(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let body = litter(P.0, P.1);
+    let photos = vec![jpeg(80, 3)];
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (app, body, photos) = (app.clone(), body.clone(), photos.clone());
+        tasks.push(tokio::spawn(async move {
+            report_form(&app, INSPECTOR, Some("burst-key"), &body, &photos).await
+        }));
+    }
+    let mut ids = Vec::new();
+    let mut created = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::OK => assert_eq!(r.headers["Idempotency-Replayed"], "true"),
+            s => panic!("{s}: {}", r.json()),
+        }
+        assert_eq!(r.json()["attachments"].as_array().unwrap().len(), 1);
+        ids.push(r.json()["order"]["id"].as_i64().unwrap());
+    }
+    assert_eq!(created, 1, "one request creates, the others replay it");
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    let (orders, attachments, keys, _, _) = written(&ts, dir.path()).await;
+    assert_eq!((orders, attachments, keys), (1, 1, 1));
+}
+
+/// (token, report, photos, status, field named).
+type BadCase = (&'static str, Value, Vec<Vec<u8>>, StatusCode, &'static str);
+
+async fn bad_input_answers_4xx_and_writes_nothing(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    // One good report first, so a bad one cannot hide behind an empty store.
+    let r = report_form(
+        &app,
+        INSPECTOR,
+        Some("k1"),
+        &litter(P.0, P.1),
+        &[jpeg(10, 0)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let before = written(&ts, dir.path()).await;
+    let with = |k: &str, v: Value| {
+        let mut b = litter(P.0, P.1);
+        b[k] = v;
+        b
+    };
+    let big = jpeg(5000, 1);
+    let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
+    let four: Vec<Vec<u8>> = (0..4).map(|i| jpeg(10, i)).collect();
+    #[rustfmt::skip]
+    let cases: Vec<BadCase> = vec![
+        (INSPECTOR, with("category_id", json!("E9999")), vec![jpeg(10, 1)], StatusCode::UNPROCESSABLE_ENTITY, "category_id"),
+        (INSPECTOR, with("category_id", json!("rubbish")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "category_id"),
+        (INSPECTOR, with("longitude", json!(104.06)), vec![jpeg(10, 1)], StatusCode::UNPROCESSABLE_ENTITY, "longitude"),
+        (INSPECTOR, with("latitude", json!(95.0)), vec![], StatusCode::UNPROCESSABLE_ENTITY, "latitude"),
+        (INSPECTOR, with("grid_cell", json!("510402002003001")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "grid_cell"),
+        (INSPECTOR, with("description", json!("  ")), vec![jpeg(10, 1)], StatusCode::UNPROCESSABLE_ENTITY, "description"),
+        (INSPECTOR, with("priority", json!("whenever")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "priority"),
+        (INSPECTOR, with("channel", json!("web")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "channel"),
+        (INSPECTOR, with("colour", json!("red")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "colour"),
+        (INSPECTOR, with("component_code", json!("5104020101000001")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "component_code"),
+        (INSPECTOR, with("transfer_centre", json!("110 指挥中心")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "transfer_centre"),
+        (INSPECTOR, litter(P.0, P.1), vec![big], StatusCode::PAYLOAD_TOO_LARGE, "photo"),
+        (INSPECTOR, litter(P.0, P.1), vec![jpeg(10, 1), gif], StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo"),
+        (INSPECTOR, litter(P.0, P.1), four, StatusCode::PAYLOAD_TOO_LARGE, "photo"),
+        ("demo-110", litter(P.0, P.1), vec![], StatusCode::UNPROCESSABLE_ENTITY, "caller_number"),
+        ("demo-110", with("caller_number", json!("13800000000")), vec![], StatusCode::UNPROCESSABLE_ENTITY, "transfer_centre"),
+        ("demo-admin", litter(P.0, P.1), vec![], StatusCode::UNPROCESSABLE_ENTITY, "channel"),
+    ];
+    for (i, (token, body, photos, status, field)) in cases.into_iter().enumerate() {
+        let r = report_form(&app, token, Some(&format!("bad-{i}")), &body, &photos).await;
+        assert_eq!(r.status, status, "case {i}: {}", r.json());
+        assert_eq!(r.json()["field"], field, "case {i}: {}", r.json());
+        assert!(
+            r.json()["message"].as_str().unwrap().contains(field),
+            "case {i}"
+        );
+        assert_eq!(
+            written(&ts, dir.path()).await,
+            before,
+            "case {i} wrote something"
+        );
+    }
+    // Wrong roles: refused before the body is read.
+    for token in ["demo-agent-1001", "demo-dept-sanitation", SUPERVISOR] {
+        let r = report_form(&app, token, None, &litter(P.0, P.1), &[jpeg(10, 1)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{token}");
+    }
+    // A malformed key, a form without its report, JSON that is not JSON.
+    let r = report(&app, INSPECTOR, Some("has space"), litter(P.0, P.1)).await;
+    assert_eq!(
+        (r.status, r.json()["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("Idempotency-Key"))
+    );
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/reports")
+        .header(header::AUTHORIZATION, format!("Bearer {INSPECTOR}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"category_id\": "))
+        .unwrap();
+    let r = call(&app, req).await;
+    assert_eq!(
+        (r.status, r.json()["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("body"))
+    );
+    assert_eq!(written(&ts, dir.path()).await, before);
+    // The good key still answers its first request.
+    let r = report_form(
+        &app,
+        INSPECTOR,
+        Some("k1"),
+        &litter(P.0, P.1),
+        &[jpeg(10, 0)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+async fn transfer_from_110(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let r = report(
+        &app,
+        "demo-110",
+        Some("110-20261127-0042"),
+        json!({
+            "category_id": "E0402",
+            "description": "井盖缺失, reported to 110",
+            "caller_number": "13900001111",
+            "caller_name": "王先生",
+            "transfer_centre": "攀枝花市公安局 110 指挥中心",
+            "external_ref": "110-20261127-0042",
+            "longitude": 101.71,
+            "latitude": 26.575,
+            "priority": "urgent",
+        }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    let o = &r.json()["order"];
+    assert_eq!(o["channel"], "transfer-110");
+    assert_eq!(o["caller_number"], "13900001111");
+    assert_eq!(o["transfer_centre"], "攀枝花市公安局 110 指挥中心");
+    assert_eq!(o["reporter_id"], "centre-110");
+    assert_eq!(o["grid_cell"], "510402002003001");
+    assert_eq!(o["priority"], "urgent");
+    // The channel user sees its own order.
+    let r = get(
+        &app,
+        &format!("/api/v1/work-orders/{}", o["id"]),
+        "demo-110",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+async fn component_report(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let body = |cat: &str, code: &str| {
+        json!({
+            "category_id": cat,
+            "component_code": code,
+            "description": "上水井盖破损",
+            "longitude": P.0,
+            "latitude": P.1,
+        })
+    };
+    let r = report(
+        &app,
+        "demo-channel",
+        None,
+        body("C0101", "5104020101000123"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    let o = &r.json()["order"];
+    assert_eq!(o["component_code"], "5104020101000123");
+    assert_eq!(o["channel"], "field-inspector");
+    assert_eq!(o["reporter_id"], "field-app");
+    for (cat, code, field) in [
+        ("C0101", "5104020102000123", "component_code"), // class 0102 in a C0101 report
+        ("C0101", "51040201010001", "component_code"),   // 14 digits
+        ("E0101", "5104020101000123", "component_code"), // an event has no component
+        ("C01", "5104020100000123", "category_id"),      // a major class only
+    ] {
+        let r = report(&app, "demo-channel", None, body(cat, code)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{cat} {code}");
+        assert_eq!(r.json()["field"], field, "{}", r.json());
+    }
+    assert_eq!(count(&ts, "work_orders").await, 1);
+}
+
+async fn merge_proposals_near_far_and_decided(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let id_of = |r: &Resp| r.json()["order"]["id"].as_i64().unwrap();
+    // Candidates: one near (its twin comes later), one far, one of another category, one
+    // outside the time window, one closed (rejected).
+    let near = report(&app, INSPECTOR, None, litter(P.0, P.1)).await;
+    let near_id = id_of(&near);
+    let far = report(&app, INSPECTOR, None, litter(P.0 + 0.002, P.1)).await; // ~200 m east
+    assert_eq!(far.json()["merge_proposals"], json!([]));
+    let mut other = litter(P.0, P.1 + 0.0001);
+    other["category_id"] = json!("E0201");
+    let other = report(&app, INSPECTOR, None, other).await;
+    assert_eq!(
+        other.json()["merge_proposals"],
+        json!([]),
+        "another category is no duplicate"
+    );
+    let actor = Actor {
+        name: "inspector-01".into(),
+        role: Role::Inspector,
+        department: None,
+    };
+    let old = ts
+        .store
+        .create_order(
+            NewWorkOrder {
+                channel: Some("field-inspector".into()),
+                request_type: "urban-management".into(),
+                description: "yesterday's rubbish".into(),
+                category_id: Some("E0101".into()),
+                longitude: Some(P.0 + 0.0001),
+                latitude: Some(P.1),
+                ..Default::default()
+            },
+            &actor,
+            None,
+            hotline::cases::now() - Duration::hours(25),
+        )
+        .await
+        .unwrap();
+    let rejected = report(&app, INSPECTOR, None, litter(P.0, P.1 - 0.0001)).await;
+    let rejected_id = id_of(&rejected);
+    assert_eq!(
+        rejected.json()["merge_proposals"].as_array().unwrap().len(),
+        1
+    );
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/work-orders/{rejected_id}/transitions"),
+        SUPERVISOR,
+        Some(json!({"action": "reject", "reason": "not in the city's duty"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+
+    // The twin: 0.0002° north (~22 m) of the near one.
+    let twin = report(&app, INSPECTOR_2, None, litter(P.0, P.1 + 0.0002)).await;
+    assert_eq!(twin.status, StatusCode::CREATED);
+    let twin_id = id_of(&twin);
+    let props = twin.json()["merge_proposals"].clone();
+    let props = props.as_array().unwrap();
+    assert_eq!(
+        props.len(),
+        1,
+        "only the near, open, recent one of its category: {props:?}"
+    );
+    assert_eq!(props[0]["candidate_id"], near_id);
+    assert_eq!(props[0]["order_id"], twin_id);
+    assert_eq!(props[0]["candidate_number"], near.json()["order"]["number"]);
+    assert_eq!(props[0]["order_number"], twin.json()["order"]["number"]);
+    assert_eq!(props[0]["category_id"], "E0101");
+    assert_eq!(props[0]["status"], "pending");
+    let d = props[0]["distance_m"].as_f64().unwrap();
+    assert!((d - 22.2).abs() < 0.5, "{d}");
+    assert_ne!(old.id, near_id);
+
+    // Lists for those who decide; not for inspectors.
+    let pending = get(&app, "/api/v1/merge-proposals?status=pending", SUPERVISOR).await;
+    assert_eq!(pending.status, StatusCode::OK);
+    assert_eq!(
+        pending.json().as_array().unwrap().len(),
+        2,
+        "{}",
+        pending.json()
+    );
+    assert_eq!(
+        get(&app, "/api/v1/merge-proposals", INSPECTOR).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = get(&app, "/api/v1/merge-proposals?status=maybe", SUPERVISOR).await;
+    assert_eq!(
+        (r.status, r.json()["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("status"))
+    );
+
+    // A second twin, then merge the first twin: its proposal is merged, and the proposals
+    // naming the merged order are moot.
+    let twin2 = report(&app, INSPECTOR, None, litter(P.0 + 0.0001, P.1 + 0.0002)).await;
+    let twin2_props = twin2.json()["merge_proposals"].as_array().unwrap().clone();
+    assert_eq!(twin2_props.len(), 2, "near and twin: {twin2_props:?}");
+    let pid = props[0]["id"].as_i64().unwrap();
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{pid}/merge"),
+        SUPERVISOR,
+        Some(json!({"note": "same heap"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(r.json()["proposal"]["status"], "merged");
+    assert_eq!(r.json()["proposal"]["decided_by"], "supervisor");
+    assert_eq!(r.json()["proposal"]["note"], "same heap");
+    assert_eq!(r.json()["order"]["status"], "merged");
+    assert_eq!(r.json()["order"]["merged_into"], near_id);
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{pid}/merge"),
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let all = get(&app, "/api/v1/merge-proposals", SUPERVISOR)
+        .await
+        .json();
+    let status_of = |id: &Value| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| &p["id"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    let (to_near, to_twin) = if twin2_props[0]["candidate_id"] == near_id {
+        (&twin2_props[0]["id"], &twin2_props[1]["id"])
+    } else {
+        (&twin2_props[1]["id"], &twin2_props[0]["id"])
+    };
+    assert_eq!(status_of(to_twin), "dismissed");
+    assert_eq!(status_of(to_near), "pending");
+    // Dismiss the other: not duplicates after all.
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{to_near}/dismiss"),
+        "demo-agent-1001",
+        Some(json!({"note": "two heaps"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(r.json()["status"], "dismissed");
+    assert_eq!(r.json()["decided_by"], "agent-1001");
+    // Left pending: the rejected order's proposal (made while it was open), until decided.
+    let left = get(&app, "/api/v1/merge-proposals?status=pending", SUPERVISOR)
+        .await
+        .json();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left[0]["order_id"], rejected_id);
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/v1/merge-proposals/99999/dismiss",
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
