@@ -64,7 +64,7 @@ fn bad_routing_rows() {
     let cases = [
         ("category = \"E03\"", "category = \"X03\"", "routing[4].category", "C, E or S and up to 4 digits"),
         ("category = \"E03\"", "category = \"E030101\"", "routing[4].category", "C, E or S and up to 4 digits"),
-        ("category = \"E03\"\ndepartment = \"housing\"", "category = \"E03\"\ndepartment = \"water\"", "routing[4].department", "\"water\" is not a configured department"),
+        ("category = \"E03\"\ndepartment = \"enforcement\"", "category = \"E03\"\ndepartment = \"water\"", "routing[4].department", "\"water\" is not a configured department"),
         ("grid = \"510402002\"", "grid = \"51040200200300101\"", "routing[10].grid", "1 to 15 digits"),
         ("grid = \"510402002\"", "grid = \"5104-02\"", "routing[10].grid", "1 to 15 digits"),
         ("category = \"E05\"", "category = \"E02\"", "routing[3]", "routed twice"),
