@@ -320,10 +320,10 @@ pub fn other_language(lang: &str) -> &'static str {
 pub fn status_prompt(status: &str) -> Option<&'static str> {
     Some(match status {
         "received" | "registered" => "status-registered",
-        "dispatched" => "status-dispatched",
+        "dispatched" | "accepted" => "status-dispatched",
         "returned" => "status-returned",
         // Merged into another order: that order is being handled.
-        "handling" | "merged" => "status-handling",
+        "handling" | "merged" | "parked" => "status-handling",
         "handled" | "verifying" | "verified" => "status-verifying",
         // Rejected orders are finished too.
         "closed" | "rejected" => "status-closed",
