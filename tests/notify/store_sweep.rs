@@ -284,3 +284,46 @@ pub(crate) async fn sweep_skips_paused_orders_and_stale_versions(b: Backend) {
     let out = ts.store.sweep_deadlines(now, &CFG).await.unwrap();
     assert_eq!((out.applied, out.notifications), (1, 2));
 }
+
+/// The running sweeper task (every 50 ms here) escalates an overdue order, and the delivery
+/// task sends the notice it wrote.
+pub(crate) async fn sweeper_task_escalates_and_the_notice_is_delivered(b: Backend) {
+    use hotline::cases::notify::{start_with, DeliveryConfig, LogNotifier};
+    use std::time::Duration;
+    let ts = TestStore::new(b).await;
+    let now = hotline::cases::now();
+    let o = seed(&ts, "dispatched", Some("roads"), now - TimeDelta::days(30)).await;
+    let delivery = DeliveryConfig {
+        max_attempts: 3,
+        retry: Duration::from_secs(1),
+        poll: Duration::from_secs(30),
+    };
+    let bg = start_with(
+        ts.store.clone(),
+        LogNotifier,
+        delivery,
+        CFG,
+        Duration::from_millis(50),
+    );
+    let mut delivered = vec![];
+    for _ in 0..200 {
+        delivered = ts
+            .store
+            .list_notifications(&NotificationQuery {
+                status: Some("delivered".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items;
+        if delivered.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    bg.stop().await;
+    let mut kinds: Vec<_> = delivered.iter().map(|n| n.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["escalated", "overdue"]);
+    assert_eq!(order(&ts, o.id).await.escalation_level, 2);
+}
