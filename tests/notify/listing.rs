@@ -134,6 +134,30 @@ pub(crate) async fn notifications_listed_by_status_and_order(b: Backend) {
     )
     .await;
     assert_eq!(none["total"], 0);
+    // The counts in /metrics (the pending gauge once counted).
+    assert_eq!(ts.store.count_pending_notifications().await.unwrap(), 1);
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    for line in [
+        "hotline_notifications_delivered_total 3",
+        "hotline_notifications_failed_total 0",
+        "hotline_notifications_retried_total 0",
+        "hotline_notifications_pending 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in {text}");
+    }
     let (_, page) = get(
         &app,
         "/api/v1/notifications?limit=2&offset=1",

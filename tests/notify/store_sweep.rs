@@ -284,3 +284,104 @@ pub(crate) async fn sweep_skips_paused_orders_and_stale_versions(b: Backend) {
     let out = ts.store.sweep_deadlines(now, &CFG).await.unwrap();
     assert_eq!((out.applied, out.notifications), (1, 2));
 }
+
+/// The running sweeper task (every 50 ms here) escalates an overdue order, and the delivery
+/// task sends the notice it wrote.
+pub(crate) async fn sweeper_task_escalates_and_the_notice_is_delivered(b: Backend) {
+    use hotline::cases::notify::{start_with, DeliveryConfig, LogNotifier};
+    use std::time::Duration;
+    let ts = TestStore::new(b).await;
+    let now = hotline::cases::now();
+    let o = seed(&ts, "dispatched", Some("roads"), now - TimeDelta::days(30)).await;
+    let delivery = DeliveryConfig {
+        max_attempts: 3,
+        retry: Duration::from_secs(1),
+        poll: Duration::from_secs(30),
+    };
+    let bg = start_with(
+        ts.store.clone(),
+        LogNotifier,
+        delivery,
+        CFG,
+        Duration::from_millis(50),
+    );
+    let mut delivered = vec![];
+    for _ in 0..200 {
+        delivered = ts
+            .store
+            .list_notifications(&NotificationQuery {
+                status: Some("delivered".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items;
+        if delivered.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    bg.stop().await;
+    let mut kinds: Vec<_> = delivered.iter().map(|n| n.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["escalated", "overdue"]);
+    assert_eq!(order(&ts, o.id).await.escalation_level, 2);
+}
+
+/// A year of orders (150,000; one in ten still open, deadlines spread over the year): the first
+/// sweeps escalate the open ones 2,000 at a time; afterwards a sweep reads only what can still
+/// change. Timed; run with `cargo test --release --test notify -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn sweep_timing_on_a_year_of_orders_sqlite() {
+    use std::time::Instant;
+    let ts = TestStore::new(Backend::Sqlite).await;
+    let now = local(2026, 11, 27, 10, 0);
+    let t = Instant::now();
+    sql(
+        &ts,
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 150000)
+         INSERT INTO work_orders (number, channel, request_type, status, priority, description,
+           created_by, created_at, updated_at, deadline, department_id)
+         SELECT printf('2025%09d', i), 'field-inspector', 'urban-management',
+           CASE WHEN i % 10 = 0 THEN 'dispatched' ELSE 'closed' END, 'normal', 'seeded', 'bench',
+           strftime('%Y-%m-%dT%H:%M:%S+00:00', $1, printf('-%d minutes', i * 3 + 600)),
+           strftime('%Y-%m-%dT%H:%M:%S+00:00', $1, printf('-%d minutes', i * 3 + 600)),
+           strftime('%Y-%m-%dT%H:%M:%S+00:00', $1, printf('-%d minutes', i * 3 - 120)),
+           'roads'
+         FROM c",
+        vec![Bind::Time(Some(now))],
+    )
+    .await;
+    eprintln!("seeded 150,000 orders in {:?}", t.elapsed());
+    let mut sweeps = 0;
+    loop {
+        let t = Instant::now();
+        let out = ts.store.sweep_deadlines(now, &CFG).await.unwrap();
+        sweeps += 1;
+        eprintln!("sweep {sweeps}: {out:?} in {:?}", t.elapsed());
+        if out.applied == 0 {
+            // Left to read: level-1 orders that may reach level 2 within the next 8 hours.
+            assert!(out.candidates < 100, "{out:?}");
+            break;
+        }
+        assert!(sweeps < 20);
+    }
+    // 15,000 open orders, all past their deadline but the newest: levels 1 and 2 each.
+    let total = ts
+        .store
+        .list_notifications(&NotificationQuery {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .total;
+    assert!(total > 29_000, "{total}");
+    let t = Instant::now();
+    let out = ts.store.sweep_deadlines(now, &CFG).await.unwrap();
+    let steady = t.elapsed();
+    eprintln!("steady sweep: {out:?} in {steady:?}");
+    assert_eq!(out.applied, 0);
+    assert!(steady.as_millis() < 1000, "{steady:?}");
+}

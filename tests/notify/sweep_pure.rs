@@ -78,8 +78,19 @@ fn near_deadline_across_a_weekend() {
     let deadline = local(2026, 11, 30, 9, 30);
     let o = order(1, deadline);
     let c = cal();
-    assert!(sweep(&[o.clone()], local(2026, 11, 27, 16, 59), &c, &CFG).is_empty());
-    let a = sweep(&[o.clone()], local(2026, 11, 27, 17, 0), &c, &CFG);
+    assert!(sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 27, 16, 59),
+        &c,
+        &CFG
+    )
+    .is_empty());
+    let a = sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 27, 17, 0),
+        &c,
+        &CFG,
+    );
     assert_eq!(
         kinds(&a),
         vec![("near_deadline", "department:sanitation".into())]
@@ -93,7 +104,12 @@ fn near_deadline_across_a_weekend() {
     );
     assert_eq!(a[0].notification.work_order_id, Some(1));
     // On Saturday the same order is 30 working minutes from its deadline.
-    let sat = sweep(&[o.clone()], local(2026, 11, 28, 11, 0), &c, &CFG);
+    let sat = sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 28, 11, 0),
+        &c,
+        &CFG,
+    );
     assert_eq!(sat[0].notification.payload["remaining_working_minutes"], 30);
     // Notified on Friday: nothing more over the weekend nor on Monday morning.
     let mut notified = o.clone();
@@ -104,7 +120,7 @@ fn near_deadline_across_a_weekend() {
         local(2026, 11, 30, 9, 15),
     ] {
         assert!(
-            sweep(&[notified.clone()], now, &c, &CFG).is_empty(),
+            sweep(std::slice::from_ref(&notified), now, &c, &CFG).is_empty(),
             "{now}"
         );
     }
@@ -116,19 +132,38 @@ fn near_deadline_across_a_holiday() {
     // so the notice is due from Friday 17:30 (with the Monday a working day: Monday 17:30).
     let o = order(1, local(2026, 12, 1, 10, 0));
     let (plain, holiday) = (cal(), cal_with_holiday());
-    assert!(sweep(&[o.clone()], local(2026, 11, 27, 17, 29), &holiday, &CFG).is_empty());
-    let a = sweep(&[o.clone()], local(2026, 11, 27, 17, 30), &holiday, &CFG);
+    assert!(sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 27, 17, 29),
+        &holiday,
+        &CFG
+    )
+    .is_empty());
+    let a = sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 27, 17, 30),
+        &holiday,
+        &CFG,
+    );
     assert_eq!(
         kinds(&a),
         vec![("near_deadline", "department:sanitation".into())]
     );
     assert_eq!(a[0].notification.payload["remaining_working_minutes"], 60);
     // Any time on the holiday is already within the hour.
-    let a = sweep(&[o.clone()], local(2026, 11, 30, 15, 0), &holiday, &CFG);
+    let a = sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 30, 15, 0),
+        &holiday,
+        &CFG,
+    );
     assert_eq!(a[0].notification.payload["remaining_working_minutes"], 60);
     // The plain calendar counts the Monday.
     for now in [local(2026, 11, 27, 17, 30), local(2026, 11, 30, 17, 29)] {
-        assert!(sweep(&[o.clone()], now, &plain, &CFG).is_empty(), "{now}");
+        assert!(
+            sweep(std::slice::from_ref(&o), now, &plain, &CFG).is_empty(),
+            "{now}"
+        );
     }
     let a = sweep(&[o], local(2026, 11, 30, 17, 30), &plain, &CFG);
     assert_eq!(a[0].notification.payload["remaining_working_minutes"], 60);
@@ -142,25 +177,36 @@ fn escalation_levels_in_working_time_across_a_holiday() {
     let c = cal_with_holiday();
     let mut o = order(1, deadline);
     // At the deadline itself the order is not late yet (a last notice, if none went out).
-    let at = sweep(&[o.clone()], deadline, &c, &CFG);
+    let at = sweep(std::slice::from_ref(&o), deadline, &c, &CFG);
     assert_eq!(
         at.iter().map(|a| a.kind.clone()).collect::<Vec<_>>(),
         [SweepKind::NearDeadline]
     );
     assert_eq!(at[0].notification.payload["remaining_working_minutes"], 0);
     let late = local(2026, 11, 27, 17, 1);
-    let a = sweep(&[o.clone()], late, &c, &CFG);
+    let a = sweep(std::slice::from_ref(&o), late, &c, &CFG);
     assert_eq!(kinds(&a), vec![("overdue", "department:sanitation".into())]);
     assert_eq!(a[0].kind, SweepKind::Escalate { level: 1 });
     assert_eq!(a[0].notification.payload["level"], 1);
     assert_eq!(a[0].deadline, deadline);
     apply(&mut o, &a, late);
-    assert!(sweep(&[o.clone()], local(2026, 12, 2, 9, 29), &c, &CFG).is_empty());
+    assert!(sweep(
+        std::slice::from_ref(&o),
+        local(2026, 12, 2, 9, 29),
+        &c,
+        &CFG
+    )
+    .is_empty());
     // Without the holiday, the leaders would have been told on Tuesday 09:30.
-    let tue = sweep(&[o.clone()], local(2026, 12, 1, 9, 30), &cal(), &CFG);
+    let tue = sweep(
+        std::slice::from_ref(&o),
+        local(2026, 12, 1, 9, 30),
+        &cal(),
+        &CFG,
+    );
     assert_eq!(kinds(&tue), vec![("escalated", "leaders".into())]);
     let wed = local(2026, 12, 2, 9, 30);
-    let a = sweep(&[o.clone()], wed, &c, &CFG);
+    let a = sweep(std::slice::from_ref(&o), wed, &c, &CFG);
     assert_eq!(kinds(&a), vec![("escalated", "leaders".into())]);
     assert_eq!(a[0].kind, SweepKind::Escalate { level: 2 });
     assert_eq!(a[0].notification.payload["overdue_working_minutes"], 480);
@@ -189,15 +235,32 @@ fn a_moved_deadline_arms_the_notice_again() {
     let c = cal();
     let mut o = order(1, first);
     let at = local(2026, 11, 27, 16, 45);
-    let a = sweep(&[o.clone()], at, &c, &CFG);
+    let a = sweep(std::slice::from_ref(&o), at, &c, &CFG);
     assert_eq!(a.len(), 1);
     apply(&mut o, &a, at);
-    assert!(sweep(&[o.clone()], local(2026, 11, 27, 17, 0), &c, &CFG).is_empty());
+    assert!(sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 27, 17, 0),
+        &c,
+        &CFG
+    )
+    .is_empty());
     // Extended (or paused and resumed) to Monday 17:30: the notice goes out again then.
     o.deadline = Some(local(2026, 11, 30, 17, 30));
     o.version += 1;
-    assert!(sweep(&[o.clone()], local(2026, 11, 30, 16, 0), &c, &CFG).is_empty());
-    let again = sweep(&[o.clone()], local(2026, 11, 30, 16, 30), &c, &CFG);
+    assert!(sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 30, 16, 0),
+        &c,
+        &CFG
+    )
+    .is_empty());
+    let again = sweep(
+        std::slice::from_ref(&o),
+        local(2026, 11, 30, 16, 30),
+        &c,
+        &CFG,
+    );
     assert_eq!(
         kinds(&again),
         vec![("near_deadline", "department:sanitation".into())]
