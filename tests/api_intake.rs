@@ -513,6 +513,23 @@ async fn transfer_from_110(backend: Backend) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
+
+    // A city that configured no polygons takes coordinates without placing them.
+    let mut config = ts.config.clone();
+    config.server.data_dir = dir.path().to_path_buf();
+    for g in &mut config.grid_cells {
+        g.polygon.clear();
+    }
+    let bare = hotline::api::router(hotline::api::AppState::new(ts.store.clone(), config));
+    let r = report(&bare, INSPECTOR, None, litter(104.06, 30.67)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    assert_eq!(r.json()["order"]["grid_cell"], Value::Null);
+    assert_eq!(r.json()["order"]["longitude"], 104.06);
+    // With the shipped photo limit (5 MiB), a 3 MiB photo passes the API's usual 2 MiB body cap.
+    let big = jpeg(3 * 1024 * 1024, 5);
+    let r = report_form(&bare, INSPECTOR, None, &litter(P.0, P.1), &[big]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    assert_eq!(r.json()["attachments"][0]["bytes"], 3 * 1024 * 1024 + 4);
 }
 
 async fn component_report(backend: Backend) {
