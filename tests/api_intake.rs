@@ -513,6 +513,23 @@ async fn transfer_from_110(backend: Backend) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
+
+    // A city that configured no polygons takes coordinates without placing them.
+    let mut config = ts.config.clone();
+    config.server.data_dir = dir.path().to_path_buf();
+    for g in &mut config.grid_cells {
+        g.polygon.clear();
+    }
+    let bare = hotline::api::router(hotline::api::AppState::new(ts.store.clone(), config));
+    let r = report(&bare, INSPECTOR, None, litter(104.06, 30.67)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    assert_eq!(r.json()["order"]["grid_cell"], Value::Null);
+    assert_eq!(r.json()["order"]["longitude"], 104.06);
+    // With the shipped photo limit (5 MiB), a 3 MiB photo passes the API's usual 2 MiB body cap.
+    let big = jpeg(3 * 1024 * 1024, 5);
+    let r = report_form(&bare, INSPECTOR, None, &litter(P.0, P.1), &[big]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    assert_eq!(r.json()["attachments"][0]["bytes"], 3 * 1024 * 1024 + 4);
 }
 
 async fn component_report(backend: Backend) {
@@ -725,4 +742,67 @@ async fn merge_proposals_near_far_and_decided(backend: Backend) {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// The sustained intake rate with photos, in process (no HTTP socket): a day's 400 reports,
+/// each with one 100 KB photo, from 16 handsets at once, each with its own idempotency key.
+/// Run by hand: `cargo test --release --test api_intake intake_rate -- --ignored --nocapture`.
+async fn intake_rate_with_photos(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ts.config.clone();
+    config.server.data_dir = dir.path().to_path_buf();
+    let app = hotline::api::router(hotline::api::AppState::new(ts.store.clone(), config));
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for h in 0..16u32 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for i in 0..25u32 {
+                // Spread over the cell so that few reports are duplicates of each other.
+                let lon = 101.7005 + f64::from(h) * 0.0006;
+                let lat = 26.5805 + f64::from(i) * 0.0003;
+                let photo = jpeg(100_000, (h * 25 + i) as u8);
+                let r = report_form(
+                    &app,
+                    INSPECTOR,
+                    Some(&format!("rate-{h}-{i}")),
+                    &litter(lon, lat),
+                    &[photo],
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+                ok += 1;
+            }
+            ok
+        }));
+    }
+    let mut n = 0;
+    for t in tasks {
+        n += t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(n, 400);
+    assert_eq!(count(&ts, "attachments").await, 400);
+    println!(
+        "{backend:?}: 400 reports with a 100 KB photo each in {secs:.2} s = {:.0} reports/s",
+        400.0 / secs
+    );
+}
+
+mod rate {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement: run by hand with --release"]
+    async fn intake_rate_sqlite() {
+        intake_rate_with_photos(Backend::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement: run by hand with --release"]
+    async fn intake_rate_postgres() {
+        intake_rate_with_photos(Backend::Postgres).await
+    }
 }

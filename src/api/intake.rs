@@ -330,7 +330,8 @@ fn to_report(st: &AppState, user: &User, b: ReportBody) -> Result<IntakeReport, 
     };
     let mut grid_cell = b.grid_cell;
     let mut district = None;
-    if let (Some(lon), Some(lat)) = (b.longitude, b.latitude) {
+    // A city that configured no polygons takes coordinates as they come.
+    if let (Some(lon), Some(lat), false) = (b.longitude, b.latitude, st.grid.is_empty()) {
         if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
             let cell = st.grid.locate(lon, lat).ok_or_else(|| {
                 ApiError::bad_field(

@@ -8,6 +8,10 @@
 //! exist), each of its orders is retried alone, so one bad request never fails another; if the
 //! database itself fails, every order of the batch is answered at once (503), never retried into
 //! the same failure nor written twice.
+//!
+//! An intake report ([`Extras`]) adds its columns, its photos' attachment rows (tied to the
+//! create event), its idempotency key and its duplicate-merge proposals to the same transaction;
+//! a key already taken refuses that one order, like any other one-order fault.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;

@@ -87,6 +87,9 @@ fn is_category_prefix(s: &str) -> bool {
 fn check_routing(c: &mut Checker) {
     let cfg = c.config;
     let departments: HashSet<&str> = cfg.departments.iter().map(|d| d.id.as_str()).collect();
+    // When the departments themselves are wrong (a row that did not parse, an id used twice),
+    // that one mistake is reported there, not again on every row routed to it.
+    let departments_ok = !c.problems.iter().any(|p| p.key.starts_with("departments"));
     let mut seen = HashSet::new();
     for (i, r) in cfg.routing.iter().enumerate() {
         if !is_category_prefix(&r.category) {
@@ -108,7 +111,7 @@ fn check_routing(c: &mut Checker) {
                 );
             }
         }
-        if !departments.contains(r.department.as_str()) {
+        if departments_ok && !departments.contains(r.department.as_str()) {
             c.push(
                 "routing",
                 format!("routing[{i}].department"),
