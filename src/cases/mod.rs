@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod deadline;
+pub mod evaluation;
 pub mod kpi;
 pub mod lifecycle;
 pub mod model;
