@@ -1,8 +1,9 @@
 //! The monthly evaluation (综合评价) of departments and field inspectors, as a pure accumulator:
 //! the store feeds it the month's workflow events (`register`, `dispatch`, `handle`,
 //! `return_order`, `rework`, `close`), the orders field inspectors reported in the month and
-//! the 漏报/错报 marks put in the month, one row at a time; [`Accumulator::finish`] gives one
-//! row per department or inspector. Nothing here reads a clock or a database.
+//! the 漏报/错报 marks put in the month, one row at a time (a row may stand for `count` alike
+//! facts, so the store can group them in SQL); [`Accumulator::finish`] gives one row per
+//! department or inspector. Nothing here reads a clock or a database.
 //!
 //! Per department: `registered` (register events of orders whose current department is it),
 //! `dispatched` (dispatch events to it), `handled` and `handled_on_time` (handle events by it,
@@ -51,6 +52,8 @@ pub struct EventFact {
     pub on_time: Option<bool>,
     /// The order's department now (`work_orders.department_id`).
     pub order_department: Option<String>,
+    /// How many such events this row stands for.
+    pub count: u64,
 }
 
 /// An order a field inspector reported in the month.
@@ -59,6 +62,8 @@ pub struct ReportFact {
     pub inspector: String,
     /// The order was registered (立案) at some point.
     pub registered: bool,
+    /// How many such reports this row stands for.
+    pub count: u64,
 }
 
 /// A 漏报 (`missed`) or 错报 (`wrong`) mark put in the month against an inspector.
@@ -66,6 +71,8 @@ pub struct ReportFact {
 pub struct MarkFact {
     pub inspector: String,
     pub kind: String,
+    /// How many such marks this row stands for.
+    pub count: u64,
 }
 
 /// A department's month.
@@ -247,63 +254,66 @@ impl Accumulator {
             })
     }
 
-    /// Counts one event; events of other actions, or without the department they count for,
+    /// Counts an event (`count` alike ones); events of other actions, or without the department they count for,
     /// are ignored.
     pub fn add_event(&mut self, e: &EventFact) {
         let by_event = e.department.as_deref();
         let by_order = e.order_department.as_deref();
-        let on_time = e.on_time == Some(true);
+        let n = e.count;
+        let on_time = if e.on_time == Some(true) { n } else { 0 };
         match e.action.as_str() {
             "register" => {
                 if let Some(d) = by_order {
-                    self.department(d).registered += 1;
+                    self.department(d).registered += n;
                 }
             }
             "dispatch" => {
                 if let Some(d) = by_event {
-                    self.department(d).dispatched += 1;
+                    self.department(d).dispatched += n;
                 }
             }
             "handle" => {
                 if let Some(d) = by_event.or(by_order) {
                     let row = self.department(d);
-                    row.handled += 1;
-                    row.handled_on_time += u64::from(on_time);
+                    row.handled += n;
+                    row.handled_on_time += on_time;
                 }
             }
             "return_order" => {
                 if let Some(d) = by_event.or(by_order) {
-                    self.department(d).returned += 1;
+                    self.department(d).returned += n;
                 }
             }
             "rework" => {
                 if let Some(d) = by_event.or(by_order) {
-                    self.department(d).reworked += 1;
+                    self.department(d).reworked += n;
                 }
             }
             "close" => {
                 if let Some(d) = by_event.or(by_order) {
                     let row = self.department(d);
-                    row.closed += 1;
-                    row.closed_on_time += u64::from(on_time);
+                    row.closed += n;
+                    row.closed_on_time += on_time;
                 }
             }
             _ => {}
         }
     }
 
-    /// Counts one field-inspector report.
+    /// Counts a field-inspector report (`count` alike ones).
     pub fn add_report(&mut self, r: &ReportFact) {
         let row = self.inspector(&r.inspector);
-        row.reports += 1;
-        row.valid_reports += u64::from(r.registered);
+        row.reports += r.count;
+        if r.registered {
+            row.valid_reports += r.count;
+        }
     }
 
-    /// Counts one mark (kinds other than `missed` and `wrong` are ignored).
+    /// Counts a mark (`count` alike ones; kinds other than `missed` and `wrong` are ignored).
     pub fn add_mark(&mut self, m: &MarkFact) {
         match m.kind.as_str() {
-            "missed" => self.inspector(&m.inspector).missed += 1,
-            "wrong" => self.inspector(&m.inspector).wrong += 1,
+            "missed" => self.inspector(&m.inspector).missed += m.count,
+            "wrong" => self.inspector(&m.inspector).wrong += m.count,
             _ => {}
         }
     }

@@ -14,6 +14,7 @@ fn ev(
         department: dept.map(Into::into),
         on_time,
         order_department: order_dept.map(Into::into),
+        count: 1,
     }
 }
 
@@ -76,6 +77,7 @@ fn month() -> Evaluation {
         acc.add_report(&ReportFact {
             inspector: who.into(),
             registered,
+            count: 1,
         });
     }
     for (who, kind) in [
@@ -87,6 +89,7 @@ fn month() -> Evaluation {
         acc.add_mark(&MarkFact {
             inspector: who.into(),
             kind: kind.into(),
+            count: 1,
         });
     }
     acc.finish()
@@ -233,4 +236,35 @@ fn by_parses_its_two_values_only() {
     assert_eq!(By::parse("inspector"), Some(By::Inspector));
     assert_eq!(By::parse("Department"), None);
     assert_eq!(By::Inspector.as_str(), "inspector");
+}
+
+#[test]
+fn a_grouped_row_counts_as_many_facts() {
+    let mut one_by_one = Accumulator::new(&[], &[]);
+    let mut grouped = Accumulator::new(&[], &[]);
+    let e = ev("handle", Some("roads"), Some(true), Some("roads"));
+    for _ in 0..3 {
+        one_by_one.add_event(&e);
+    }
+    grouped.add_event(&EventFact { count: 3, ..e });
+    let r = ReportFact {
+        inspector: "i".into(),
+        registered: true,
+        count: 1,
+    };
+    one_by_one.add_report(&r);
+    one_by_one.add_report(&r);
+    grouped.add_report(&ReportFact { count: 2, ..r });
+    let m = MarkFact {
+        inspector: "i".into(),
+        kind: "wrong".into(),
+        count: 1,
+    };
+    one_by_one.add_mark(&m);
+    grouped.add_mark(&m);
+    one_by_one.add_mark(&m);
+    assert_eq!(one_by_one.finish(), {
+        grouped.add_mark(&MarkFact { count: 1, ..m });
+        grouped.finish()
+    });
 }
