@@ -15,6 +15,7 @@ mod notifications;
 mod openapi;
 mod orders;
 mod proposals;
+mod overview;
 pub mod range;
 mod reference;
 mod reports;
@@ -145,6 +146,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/kpi", get(reports::kpi))
         .route("/reports/month", get(reports::month))
         .route("/reports/today", get(reports::today))
+        .route("/reports/evaluation", get(overview::evaluation))
+        .route("/overview", get(overview::overview))
         .route("/agents/{id}/day", get(reports::agent_day))
         .route(
             "/work-orders/{key}/marks",
@@ -177,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::desk))
         .route("/wallboard", get(web::wallboard))
         .route("/reports", get(web::reports))
+        .route("/overview", get(web::overview))
         .route("/assets/{file}", get(web::serve_asset))
         .nest("/api/v1", v1)
         .fallback(not_found)

@@ -16,8 +16,8 @@ use super::error::ApiError;
 use super::extract::{QueryParams, RawJson};
 use super::AppState;
 use crate::cases::kpi::{self, Accumulator, DayRange, Group, ParamError, Row, ROW_FIELDS};
-use crate::cases::now;
 use crate::cases::store::{report_params, AgentCall, OrderKey, OrderMark};
+use crate::cases::{now, StoreError};
 use crate::config::Role;
 
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -33,7 +33,7 @@ impl From<ParamError> for ApiError {
 }
 
 /// `?format=` of a report.
-fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
+pub(super) fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
     match format {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
@@ -53,7 +53,7 @@ fn csv_field(v: &str) -> String {
     }
 }
 
-fn csv_line<S: AsRef<str>>(out: &mut String, fields: impl IntoIterator<Item = S>) {
+pub(super) fn csv_line<S: AsRef<str>>(out: &mut String, fields: impl IntoIterator<Item = S>) {
     let line: Vec<String> = fields.into_iter().map(|f| csv_field(f.as_ref())).collect();
     out.push_str(&line.join(","));
     out.push_str("\r\n");
@@ -71,7 +71,7 @@ fn csv_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a Row)>, sectioned: b
     out
 }
 
-fn csv_response(body: String, name: &str) -> Response {
+pub(super) fn csv_response(body: String, name: &str) -> Response {
     (
         StatusCode::OK,
         [
@@ -330,6 +330,8 @@ fn order_key(s: &str) -> Result<OrderKey, ApiError> {
 pub struct NewMark {
     kind: String,
     note: Option<String>,
+    /// The inspector (a configured user of role inspector) the mark counts against.
+    inspector: Option<String>,
 }
 
 pub async fn add_mark(
@@ -341,9 +343,23 @@ pub async fn add_mark(
     user.require(SUPERVISORS)?;
     let key = order_key(&key)?;
     let m: NewMark = body.parse()?;
+    if let Some(i) = &m.inspector {
+        let known = st
+            .config
+            .users
+            .iter()
+            .any(|u| u.role == Role::Inspector && &u.name == i);
+        if !known {
+            return Err(StoreError::invalid(
+                "inspector",
+                format!("{i:?} is not a configured inspector"),
+            )
+            .into());
+        }
+    }
     let mark = st
         .store
-        .add_order_mark(&key, &m.kind, m.note, &user.actor(), now())
+        .add_order_mark(&key, &m.kind, m.note, m.inspector, &user.actor(), now())
         .await?;
     Ok((StatusCode::CREATED, Json(mark)).into_response())
 }

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod deadline;
 pub mod geo;
+pub mod evaluation;
 pub mod kpi;
 pub mod lifecycle;
 pub mod model;

@@ -7,6 +7,7 @@
 mod answers;
 mod calls;
 mod desk;
+mod overview;
 mod reports;
 mod routes;
 mod schemas;

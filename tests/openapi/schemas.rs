@@ -198,6 +198,7 @@ async fn references_resolve_and_operations_are_complete() {
         "/",
         "/wallboard",
         "/reports",
+        "/overview",
         "/assets/{file}",
     ]
     .into_iter()

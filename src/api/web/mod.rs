@@ -34,12 +34,14 @@ pub static ASSETS: &[Asset] = &[
     asset!("desk.html", "text/html; charset=utf-8"),
     asset!("wallboard.html", "text/html; charset=utf-8"),
     asset!("reports.html", "text/html; charset=utf-8"),
+    asset!("overview.html", "text/html; charset=utf-8"),
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("common.js", "text/javascript; charset=utf-8"),
     asset!("i18n.js", "text/javascript; charset=utf-8"),
     asset!("desk.js", "text/javascript; charset=utf-8"),
     asset!("wallboard.js", "text/javascript; charset=utf-8"),
     asset!("reports.js", "text/javascript; charset=utf-8"),
+    asset!("overview.js", "text/javascript; charset=utf-8"),
     asset!("charts.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
 ];
@@ -78,6 +80,11 @@ pub async fn wallboard(headers: HeaderMap) -> Response {
 /// `GET /reports`.
 pub async fn reports(headers: HeaderMap) -> Response {
     page("reports.html", &headers)
+}
+
+/// `GET /overview`: the leader overview (管理通).
+pub async fn overview(headers: HeaderMap) -> Response {
+    page("overview.html", &headers)
 }
 
 fn page(name: &str, headers: &HeaderMap) -> Response {

@@ -28,6 +28,8 @@ pub struct OrderMark {
     /// `missed` (漏报) or `wrong` (错报).
     pub kind: String,
     pub note: Option<String>,
+    /// The inspector a 漏报/错报 counts against (none: the call-centre vendor).
+    pub inspector: Option<String>,
     pub marked_by: String,
     pub marked_at: DateTime<Utc>,
     pub withdrawn: bool,
@@ -129,7 +131,7 @@ const ORDER_FACTS: &str = "SELECT o.id, o.status, o.created_at, o.closed_at, o.d
     OR (o.closed_at >= $1 AND o.closed_at < $2 AND o.status = 'closed')";
 
 const MARK_COLUMNS: &str = "m.id, m.work_order_id, o.number AS order_number, m.kind, m.note, \
-    m.marked_by, m.marked_at, m.withdrawn";
+    m.inspector, m.marked_by, m.marked_at, m.withdrawn";
 
 /// The parameters of a report from the configuration: the store's local offset, each queue's
 /// service-level seconds, and the configured queues (agents) as the rows of a queue (agent)
@@ -315,12 +317,14 @@ impl Store {
         Ok(())
     }
 
-    /// Puts an assessment mark on an order, with a `marked` event in its trail.
+    /// Puts an assessment mark on an order (counted against `inspector` when given), with a
+    /// `marked` event in its trail.
     pub async fn add_order_mark(
         &self,
         key: &OrderKey,
         kind: &str,
         note: Option<String>,
+        inspector: Option<String>,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<OrderMark, StoreError> {
@@ -328,6 +332,11 @@ impl Store {
         let note = note.filter(|n| !n.trim().is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
             return Err(StoreError::invalid("note", "longer than 2000 characters"));
+        }
+        if let Some(i) = &inspector {
+            if i.trim().is_empty() || i.chars().count() > 100 {
+                return Err(StoreError::invalid("inspector", "1 to 100 characters"));
+            }
         }
         let order = self.mark_target(key).await?;
         let select = format!(
@@ -337,14 +346,15 @@ impl Store {
         Ok(with_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO order_marks (work_order_id, kind, withdrawn, note, marked_by, marked_at) \
-                 VALUES ($1, $2, FALSE, $3, $4, $5) RETURNING id",
+                "INSERT INTO order_marks (work_order_id, kind, withdrawn, note, marked_by, marked_at, \
+                 inspector) VALUES ($1, $2, FALSE, $3, $4, $5, $6) RETURNING id",
             )
             .bind(order)
             .bind(kind)
             .bind(&note)
             .bind(&actor.name)
             .bind(now)
+            .bind(&inspector)
             .fetch_one(&mut *tx)
             .await?;
             mark_event!(tx, order, "marked", actor, now, note, id, kind);
