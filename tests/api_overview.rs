@@ -495,8 +495,9 @@ async fn overview_of_a_seeded_city(b: Backend) {
             want(1, "roads", [1, 1, 1, 1, 0], Some(1.0)),
             want(2, "market", [0, 1, 1, 0, 1], Some(1.0)),
             want(3, "sanitation", [2, 1, 0, 0, 1], Some(0.0)),
-            want(4, "housing", [0; 5], None),
-            want(5, "landscaping", [0; 5], None),
+            want(4, "enforcement", [0; 5], None),
+            want(5, "housing", [0; 5], None),
+            want(6, "landscaping", [0; 5], None),
         ]
     );
 
@@ -724,7 +725,7 @@ async fn evaluation_of_a_hand_computed_month(b: Backend) {
     assert_eq!(figures("housing"), ([0; 8], None, None));
     assert_eq!(
         e["rows"].as_array().unwrap().len(),
-        5,
+        6,
         "every configured department"
     );
     assert_eq!(e["total"]["dispatched"], 3);
