@@ -26,6 +26,7 @@ both_backends!(
     sweep_near_deadline_once_per_deadline,
     sweep_escalates_with_events_and_notices,
     sweep_skips_paused_orders_and_stale_versions,
+    sweep_candidates_never_starve_new_orders,
     sweeper_task_escalates_and_the_notice_is_delivered,
     notifications_listed_by_status_and_order,
     notifications_list_refuses_bad_input_and_other_roles,
