@@ -23,6 +23,7 @@ both_backends!(
     retried_with_doubling_pauses_then_delivered,
     unreachable_receiver_fails_after_max_attempts,
     task_delivers_after_a_wake_and_after_a_restart,
+    delivered_rows_marked_before_the_round_ends,
     sweep_near_deadline_once_per_deadline,
     sweep_escalates_with_events_and_notices,
     sweep_skips_paused_orders_and_stale_versions,
