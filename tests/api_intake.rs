@@ -26,6 +26,8 @@ both_backends!(
     transfer_from_110,
     component_report,
     merge_proposals_near_far_and_decided,
+    reports_at_once_propose_only_earlier_orders,
+    merge_proposal_accepted_after_its_order_was_merged,
 );
 
 const INSPECTOR: &str = "demo-inspector-01";
@@ -742,6 +744,120 @@ async fn merge_proposals_near_far_and_decided(backend: Backend) {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// Reports of the same spot sent at once (written in one batch or a few): each proposes only
+/// the orders created before it, never both ways.
+async fn reports_at_once_propose_only_earlier_orders(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let sent = (0..6).map(|i| {
+        let app = app.clone();
+        async move {
+            report(
+                &app,
+                INSPECTOR,
+                None,
+                litter(P.0 + 0.00001 * f64::from(i), P.1),
+            )
+            .await
+        }
+    });
+    for r in futures_util::future::join_all(sent).await {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    }
+    let all = get(&app, "/api/v1/merge-proposals", SUPERVISOR)
+        .await
+        .json();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 15, "each pair once: {all:?}");
+    for p in all {
+        assert!(
+            p["order_id"].as_i64() > p["candidate_id"].as_i64(),
+            "the later report proposes the earlier: {p}"
+        );
+    }
+}
+
+/// Accepting a proposal whose order was already merged into that candidate (the transition
+/// went through, the proposal was not marked) marks it merged; proposals naming the merged
+/// order as their candidate are dismissed with a note naming where it went.
+async fn merge_proposal_accepted_after_its_order_was_merged(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let id_of = |r: &Resp| r.json()["order"]["id"].as_i64().unwrap();
+    let first = report(&app, INSPECTOR, None, litter(P.0, P.1)).await;
+    let second = report(&app, INSPECTOR, None, litter(P.0, P.1 + 0.0001)).await;
+    let (first_id, second_id) = (id_of(&first), id_of(&second));
+    let pid = second.json()["merge_proposals"][0]["id"].as_i64().unwrap();
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/work-orders/{second_id}/transitions"),
+        SUPERVISOR,
+        Some(json!({"action": "merge", "into": first_id.to_string()})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{pid}/merge"),
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(r.json()["proposal"]["status"], "merged");
+    assert_eq!(r.json()["order"]["merged_into"], first_id);
+    // Decided now: another try is refused.
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{pid}/merge"),
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // A proposal naming a merged order as its candidate is moot once that order is merged
+    // through another proposal: dismissed, with a note naming the order it went into.
+    let a = report(&app, INSPECTOR, None, litter(P.0 + 0.003, P.1)).await;
+    let b = report(&app, INSPECTOR, None, litter(P.0 + 0.003, P.1 + 0.0001)).await;
+    let c = report(&app, INSPECTOR, None, litter(P.0 + 0.003, P.1 + 0.0002)).await;
+    let b_to_a = b.json()["merge_proposals"][0]["id"].as_i64().unwrap();
+    let c_props = c.json()["merge_proposals"].as_array().unwrap().clone();
+    assert_eq!(c_props.len(), 2, "{c_props:?}");
+    let c_to_b = c_props
+        .iter()
+        .find(|p| p["candidate_id"] == id_of(&b))
+        .unwrap()["id"]
+        .clone();
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{b_to_a}/merge"),
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    let all = get(&app, "/api/v1/merge-proposals", SUPERVISOR)
+        .await
+        .json();
+    let moot = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == c_to_b)
+        .unwrap()
+        .clone();
+    assert_eq!(moot["status"], "dismissed");
+    let a_number = a.json()["order"]["number"].as_str().unwrap().to_string();
+    assert!(moot["note"].as_str().unwrap().contains(&a_number), "{moot}");
 }
 
 /// The sustained intake rate with photos, in process (no HTTP socket): a day's 400 reports,
