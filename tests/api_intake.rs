@@ -28,6 +28,8 @@ both_backends!(
     merge_proposals_near_far_and_decided,
     reports_at_once_propose_only_earlier_orders,
     merge_proposal_accepted_after_its_order_was_merged,
+    key_clash_at_once_leaves_no_photo_behind,
+    discard_keeps_referenced_photos,
 );
 
 const INSPECTOR: &str = "demo-inspector-01";
@@ -380,6 +382,64 @@ async fn idempotent_retries_at_once(backend: Backend) {
     assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
     let (orders, attachments, keys, _, _) = written(&ts, dir.path()).await;
     assert_eq!((orders, attachments, keys), (1, 1, 1));
+}
+
+/// Twelve different reports with the same key at once: one is written, the others are refused
+/// (422 on the key), and none of the refused ones' photos stays on disk.
+async fn key_clash_at_once_leaves_no_photo_behind(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let mut tasks = Vec::new();
+    for i in 0..12u8 {
+        let app = app.clone();
+        let mut body = litter(P.0, P.1);
+        body["description"] = json!(format!("暴露垃圾 heap {i}"));
+        tasks.push(tokio::spawn(async move {
+            report_form(&app, INSPECTOR, Some("clash-key"), &body, &[jpeg(60, i)]).await
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert_eq!(r.json()["field"], "Idempotency-Key", "{}", r.json())
+            }
+            s => panic!("{s}: {}", r.json()),
+        }
+    }
+    assert_eq!(created, 1);
+    let (orders, attachments, _, _, _) = written(&ts, dir.path()).await;
+    assert_eq!((orders, attachments), (1, 1));
+    assert_eq!(
+        files_under(&dir.path().join("photos")),
+        1,
+        "only the written order's photo"
+    );
+}
+
+/// The clean-up after a refusal removes only files no attachment row references.
+async fn discard_keeps_referenced_photos(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let r = report_form(&app, INSPECTOR, None, &litter(P.0, P.1), &[jpeg(40, 1)]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    let now = hotline::cases::now();
+    let used = hotline::cases::photos::save(dir.path(), "report", &jpeg(40, 1), 4096, now).unwrap();
+    let loose =
+        hotline::cases::photos::save(dir.path(), "report", &jpeg(40, 2), 4096, now).unwrap();
+    assert_eq!(files_under(&dir.path().join("photos")), 2);
+    let removed = ts
+        .store
+        .discard_unreferenced(&[used.clone(), loose.clone(), loose.clone()], dir.path())
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(dir.path().join(&used.path).exists());
+    assert!(!dir.path().join(&loose.path).exists());
 }
 
 /// (token, report, photos, status, field named).
