@@ -26,6 +26,10 @@ both_backends!(
     transfer_from_110,
     component_report,
     merge_proposals_near_far_and_decided,
+    reports_at_once_propose_only_earlier_orders,
+    merge_proposal_accepted_after_its_order_was_merged,
+    key_clash_at_once_leaves_no_photo_behind,
+    discard_keeps_referenced_photos,
 );
 
 const INSPECTOR: &str = "demo-inspector-01";
@@ -378,6 +382,64 @@ async fn idempotent_retries_at_once(backend: Backend) {
     assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
     let (orders, attachments, keys, _, _) = written(&ts, dir.path()).await;
     assert_eq!((orders, attachments, keys), (1, 1, 1));
+}
+
+/// Twelve different reports with the same key at once: one is written, the others are refused
+/// (422 on the key), and none of the refused ones' photos stays on disk.
+async fn key_clash_at_once_leaves_no_photo_behind(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let mut tasks = Vec::new();
+    for i in 0..12u8 {
+        let app = app.clone();
+        let mut body = litter(P.0, P.1);
+        body["description"] = json!(format!("暴露垃圾 heap {i}"));
+        tasks.push(tokio::spawn(async move {
+            report_form(&app, INSPECTOR, Some("clash-key"), &body, &[jpeg(60, i)]).await
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert_eq!(r.json()["field"], "Idempotency-Key", "{}", r.json())
+            }
+            s => panic!("{s}: {}", r.json()),
+        }
+    }
+    assert_eq!(created, 1);
+    let (orders, attachments, _, _, _) = written(&ts, dir.path()).await;
+    assert_eq!((orders, attachments), (1, 1));
+    assert_eq!(
+        files_under(&dir.path().join("photos")),
+        1,
+        "only the written order's photo"
+    );
+}
+
+/// The clean-up after a refusal removes only files no attachment row references.
+async fn discard_keeps_referenced_photos(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let r = report_form(&app, INSPECTOR, None, &litter(P.0, P.1), &[jpeg(40, 1)]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    let now = hotline::cases::now();
+    let used = hotline::cases::photos::save(dir.path(), "report", &jpeg(40, 1), 4096, now).unwrap();
+    let loose =
+        hotline::cases::photos::save(dir.path(), "report", &jpeg(40, 2), 4096, now).unwrap();
+    assert_eq!(files_under(&dir.path().join("photos")), 2);
+    let removed = ts
+        .store
+        .discard_unreferenced(&[used.clone(), loose.clone(), loose.clone()], dir.path())
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(dir.path().join(&used.path).exists());
+    assert!(!dir.path().join(&loose.path).exists());
 }
 
 /// (token, report, photos, status, field named).
@@ -742,6 +804,120 @@ async fn merge_proposals_near_far_and_decided(backend: Backend) {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// Reports of the same spot sent at once (written in one batch or a few): each proposes only
+/// the orders created before it, never both ways.
+async fn reports_at_once_propose_only_earlier_orders(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let sent = (0..6).map(|i| {
+        let app = app.clone();
+        async move {
+            report(
+                &app,
+                INSPECTOR,
+                None,
+                litter(P.0 + 0.00001 * f64::from(i), P.1),
+            )
+            .await
+        }
+    });
+    for r in futures_util::future::join_all(sent).await {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    }
+    let all = get(&app, "/api/v1/merge-proposals", SUPERVISOR)
+        .await
+        .json();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 15, "each pair once: {all:?}");
+    for p in all {
+        assert!(
+            p["order_id"].as_i64() > p["candidate_id"].as_i64(),
+            "the later report proposes the earlier: {p}"
+        );
+    }
+}
+
+/// Accepting a proposal whose order was already merged into that candidate (the transition
+/// went through, the proposal was not marked) marks it merged; proposals naming the merged
+/// order as their candidate are dismissed with a note naming where it went.
+async fn merge_proposal_accepted_after_its_order_was_merged(backend: Backend) {
+    let ts = TestStore::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&ts, dir.path());
+    let id_of = |r: &Resp| r.json()["order"]["id"].as_i64().unwrap();
+    let first = report(&app, INSPECTOR, None, litter(P.0, P.1)).await;
+    let second = report(&app, INSPECTOR, None, litter(P.0, P.1 + 0.0001)).await;
+    let (first_id, second_id) = (id_of(&first), id_of(&second));
+    let pid = second.json()["merge_proposals"][0]["id"].as_i64().unwrap();
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/work-orders/{second_id}/transitions"),
+        SUPERVISOR,
+        Some(json!({"action": "merge", "into": first_id.to_string()})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{pid}/merge"),
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(r.json()["proposal"]["status"], "merged");
+    assert_eq!(r.json()["order"]["merged_into"], first_id);
+    // Decided now: another try is refused.
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{pid}/merge"),
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // A proposal naming a merged order as its candidate is moot once that order is merged
+    // through another proposal: dismissed, with a note naming the order it went into.
+    let a = report(&app, INSPECTOR, None, litter(P.0 + 0.003, P.1)).await;
+    let b = report(&app, INSPECTOR, None, litter(P.0 + 0.003, P.1 + 0.0001)).await;
+    let c = report(&app, INSPECTOR, None, litter(P.0 + 0.003, P.1 + 0.0002)).await;
+    let b_to_a = b.json()["merge_proposals"][0]["id"].as_i64().unwrap();
+    let c_props = c.json()["merge_proposals"].as_array().unwrap().clone();
+    assert_eq!(c_props.len(), 2, "{c_props:?}");
+    let c_to_b = c_props
+        .iter()
+        .find(|p| p["candidate_id"] == id_of(&b))
+        .unwrap()["id"]
+        .clone();
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/merge-proposals/{b_to_a}/merge"),
+        SUPERVISOR,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    let all = get(&app, "/api/v1/merge-proposals", SUPERVISOR)
+        .await
+        .json();
+    let moot = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == c_to_b)
+        .unwrap()
+        .clone();
+    assert_eq!(moot["status"], "dismissed");
+    let a_number = a.json()["order"]["number"].as_str().unwrap().to_string();
+    assert!(moot["note"].as_str().unwrap().contains(&a_number), "{moot}");
 }
 
 /// The sustained intake rate with photos, in process (no HTTP socket): a day's 400 reports,

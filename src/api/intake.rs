@@ -262,12 +262,20 @@ async fn handle(
         window_hours: st.config.urban.merge_window_hours,
     });
     let key = key.map(|k| (u.name.clone(), k, sha));
-    Ok(
-        match st.store.submit_intake(checked, kept, key, merge).await? {
-            IntakeOutcome::Created(r) => answer(StatusCode::CREATED, false, r),
-            IntakeOutcome::Replayed(r) => answer(StatusCode::OK, true, r),
-        },
-    )
+    let saved = kept.clone();
+    match st.store.submit_intake(checked, kept, key, merge).await {
+        Ok(IntakeOutcome::Created(r)) => Ok(answer(StatusCode::CREATED, false, r)),
+        Ok(IntakeOutcome::Replayed(r)) => Ok(answer(StatusCode::OK, true, r)),
+        Err(e) => {
+            // Refused (the key taken by another body) or failed: the photos kept for it go,
+            // unless another order's row references the same content.
+            let dir = &st.config.server.data_dir;
+            if let Err(d) = st.store.discard_unreferenced(&saved, dir).await {
+                tracing::warn!(error = %d, "cannot check the photos of a refused report");
+            }
+            Err(e.into())
+        }
+    }
 }
 
 fn answer(status: StatusCode, replayed: bool, r: crate::cases::store::IntakeResult) -> Response {

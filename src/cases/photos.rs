@@ -5,6 +5,7 @@
 //! tie them to orders are written by the store in the transaction of the change.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -96,9 +97,19 @@ pub fn save(
     if !full.exists() {
         let dir = full.parent().unwrap_or(data_dir);
         std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{sha256}.{}.tmp", std::process::id()));
+        // Concurrent saves of the same content (a retry while the first request is still in
+        // flight) each write their own temp file; whichever rename lands last wins, and a
+        // failed rename is fine when the target is there afterwards.
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{sha256}.{}.{n}.tmp", std::process::id()));
         std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &full)?;
+        if let Err(e) = std::fs::rename(&tmp, &full) {
+            let _ = std::fs::remove_file(&tmp);
+            if !full.exists() {
+                return Err(e.into());
+            }
+        }
     }
     Ok(NewAttachment {
         kind: kind.to_string(),
@@ -168,5 +179,39 @@ mod tests {
         assert_eq!(a.bytes, 6);
         assert_eq!(a.content_type, "image/jpeg");
         assert!(save(dir.path(), "report", b"text", 100, now).is_err());
+    }
+
+    #[test]
+    fn concurrent_saves_of_the_same_content_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for round in 0u8..40 {
+            let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, round, 7, 7, 7];
+            let barrier = std::sync::Barrier::new(8);
+            let results: Vec<_> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            save(dir.path(), "report", &jpeg, 100, now)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            for r in &results {
+                let a = r.as_ref().expect("every concurrent save succeeds");
+                assert_eq!(std::fs::read(dir.path().join(&a.path)).unwrap(), jpeg);
+            }
+        }
+        let day = dir.path().join("photos/2026/11/27");
+        let names: Vec<String> = std::fs::read_dir(&day)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 40, "no temp file is left: {names:?}");
+        assert!(names.iter().all(|n| n.ends_with(".jpg")), "{names:?}");
     }
 }

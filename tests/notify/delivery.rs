@@ -226,6 +226,56 @@ impl Notifier for Recording {
     }
 }
 
+/// A notifier that delivers rows whose payload has `"fast": true` at once and never finishes
+/// the others (a receiver that hangs while the task is stopped).
+struct HalfStuck;
+
+impl Notifier for HalfStuck {
+    async fn deliver(&self, n: &Notification) -> Result<(), hotline::cases::notify::NotifyError> {
+        if n.payload["fast"] == json!(true) {
+            Ok(())
+        } else {
+            std::future::pending().await
+        }
+    }
+}
+
+/// Each row is marked as soon as its own delivery ends: a round stopped while another row is
+/// still in flight does not re-send the ones already delivered.
+pub(crate) async fn delivered_rows_marked_before_the_round_ends(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let t0 = local(2026, 11, 27, 10, 0);
+    enqueue(
+        &ts,
+        "dispatched",
+        "department:roads",
+        None,
+        json!({ "fast": false }),
+        t0,
+    )
+    .await;
+    enqueue(
+        &ts,
+        "dispatched",
+        "department:roads",
+        None,
+        json!({ "fast": true }),
+        t0,
+    )
+    .await;
+    let c = cfg(3, 1);
+    let round = deliver_due(&ts.store, &HalfStuck, &c, t0);
+    assert!(tokio::time::timeout(Duration::from_secs(2), round)
+        .await
+        .is_err());
+    let delivered = all(&ts, Some("delivered")).await;
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].payload["fast"], json!(true));
+    let pending = all(&ts, Some("pending")).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].payload["fast"], json!(false));
+}
+
 async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     for _ in 0..200 {
         if f() {

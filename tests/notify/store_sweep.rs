@@ -285,6 +285,38 @@ pub(crate) async fn sweep_skips_paused_orders_and_stale_versions(b: Backend) {
     assert_eq!((out.applied, out.notifications), (1, 2));
 }
 
+/// Escalated orders that stay candidates (level 1, waiting for level 2) are read apart from
+/// the new ones: however many there are, a newly overdue order is read in the same sweep.
+pub(crate) async fn sweep_candidates_never_starve_new_orders(b: Backend) {
+    let ts = TestStore::new(b).await;
+    let now = local(2026, 11, 27, 10, 0);
+    let mut old = Vec::new();
+    for day in 16..19 {
+        let o = seed(
+            &ts,
+            "dispatched",
+            Some("roads"),
+            local(2026, 11, day, 10, 0),
+        )
+        .await;
+        sql(
+            &ts,
+            "UPDATE work_orders SET escalation_level = 1 WHERE id = $1",
+            vec![Bind::Int(Some(o.id))],
+        )
+        .await;
+        old.push(o.id);
+    }
+    let new = seed(&ts, "dispatched", Some("roads"), local(2026, 11, 26, 10, 0)).await;
+    let window = CandidateWindow::at(now, &ts.store.policy().calendar, &CFG);
+    let facts = ts.store.sweep_candidates(&window, 2).await.unwrap();
+    let ids: Vec<i64> = facts.iter().map(|f| f.id).collect();
+    assert_eq!(ids, [old[0], old[1], new.id], "earliest deadline first");
+    let facts = ts.store.sweep_candidates(&window, 1).await.unwrap();
+    let ids: Vec<i64> = facts.iter().map(|f| f.id).collect();
+    assert_eq!(ids, [old[0], new.id]);
+}
+
 /// The running sweeper task (every 50 ms here) escalates an overdue order, and the delivery
 /// task sends the notice it wrote.
 pub(crate) async fn sweeper_task_escalates_and_the_notice_is_delivered(b: Backend) {

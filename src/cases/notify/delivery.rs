@@ -88,37 +88,48 @@ pub async fn deliver_due<N: Notifier>(
     for n in rows.by_ref().take(CONCURRENCY) {
         in_flight.push(deliver_one(notifier, n));
     }
-    let mut outcomes = Vec::with_capacity(due.len());
-    while let Some(outcome) = in_flight.next().await {
-        outcomes.push(outcome);
+    // Each outcome is recorded as soon as its delivery ends: a stop or crash mid-batch re-sends
+    // only the rows still in flight.
+    while let Some((n, result)) = in_flight.next().await {
+        record(store, cfg, now, n, result, &mut round).await?;
         if let Some(n) = rows.next() {
             in_flight.push(deliver_one(notifier, n));
         }
     }
-    for (n, result) in outcomes {
-        match result {
-            Ok(()) => {
-                if store.mark_notification_delivered(n.id, now).await? {
-                    round.delivered += 1;
-                }
+    Ok(round)
+}
+
+/// Records one delivery's outcome: delivered, or failed with its next attempt (or given up).
+async fn record(
+    store: &Store,
+    cfg: &DeliveryConfig,
+    now: DateTime<Utc>,
+    n: &Notification,
+    result: Result<(), super::NotifyError>,
+    round: &mut DeliveryRound,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(()) => {
+            if store.mark_notification_delivered(n.id, now).await? {
+                round.delivered += 1;
             }
-            Err(e) => {
-                let attempts = u32::try_from(n.attempts).unwrap_or(0).saturating_add(1);
-                let again = retry_at(attempts, now, cfg);
-                log_failure(n, attempts, again, &e);
-                if store
-                    .mark_notification_attempt_failed(n.id, &e.to_string(), again, now)
-                    .await?
-                {
-                    match again {
-                        Some(_) => round.retried += 1,
-                        None => round.failed += 1,
-                    }
+        }
+        Err(e) => {
+            let attempts = u32::try_from(n.attempts).unwrap_or(0).saturating_add(1);
+            let again = retry_at(attempts, now, cfg);
+            log_failure(n, attempts, again, &e);
+            if store
+                .mark_notification_attempt_failed(n.id, &e.to_string(), again, now)
+                .await?
+            {
+                match again {
+                    Some(_) => round.retried += 1,
+                    None => round.failed += 1,
                 }
             }
         }
     }
-    Ok(round)
+    Ok(())
 }
 
 async fn deliver_one<'a, N: Notifier>(

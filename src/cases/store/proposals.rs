@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::orders::OrderKey;
 use super::{with_db, Store, StoreError};
 use crate::cases::geo;
-use crate::cases::lifecycle::{Actor, Command};
+use crate::cases::lifecycle::{Actor, Command, Status};
 use crate::cases::model::WorkOrder;
 
 /// Statuses of a proposal.
@@ -42,10 +42,11 @@ pub struct MergeRule {
 /// A stored order that may be a duplicate: (id, number, longitude, latitude).
 pub(super) type Candidate = (i64, String, Option<f64>, Option<f64>);
 
-/// The SELECT of candidates: $1 category, $2 earliest created_at, $3 the new order's id,
+/// The SELECT of candidates: $1 category, $2 earliest created_at, $3 the new order's id (only
+/// earlier orders are candidates, so the reports of one batch never propose each other both ways),
 /// $4..$7 the bounding box (min lon, max lon, min lat, max lat). At most the 50 latest.
 pub(super) const CANDIDATES_SQL: &str = "SELECT id, number, longitude, latitude FROM work_orders \
-    WHERE category_id = $1 AND created_at >= $2 AND id <> $3 \
+    WHERE category_id = $1 AND created_at >= $2 AND id < $3 \
     AND status NOT IN ('rejected', 'closed', 'merged') \
     AND longitude BETWEEN $4 AND $5 AND latitude BETWEEN $6 AND $7 \
     ORDER BY id DESC LIMIT 50";
@@ -145,7 +146,10 @@ impl Store {
     }
 
     /// Merges the proposal's order into its candidate through the `merge` transition, then
-    /// marks the proposal merged and the order's other pending proposals dismissed.
+    /// marks the proposal merged (only while still pending) and settles the other pending
+    /// proposals the merge makes moot. Idempotent: when the order is already merged into that
+    /// same candidate (a retry after the transition went through), the proposal is still marked
+    /// merged.
     pub async fn accept_merge_proposal(
         &self,
         id: i64,
@@ -158,27 +162,36 @@ impl Store {
             into: p.candidate_id.to_string(),
             note: note.clone(),
         };
-        let order = self
+        let order = match self
             .transition(&OrderKey::Id(p.order_id), &cmd, actor, now)
-            .await?;
-        with_db!(self, write, |pool| {
+            .await
+        {
+            Ok(order) => order,
+            Err(e) => match self.get_order(&OrderKey::Id(p.order_id)).await? {
+                Some(o) if o.status == Status::Merged && o.merged_into == Some(p.candidate_id) => o,
+                _ => return Err(e),
+            },
+        };
+        let done = with_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE merge_proposals SET status = 'merged', decided_by = $2, decided_at = $3, \
-                 note = $4 WHERE id = $1",
+                 note = $4 WHERE id = $1 AND status = 'pending'",
             )
             .bind(id)
             .bind(&actor.name)
             .bind(now)
             .bind(&note)
             .execute(&mut *tx)
-            .await?;
-            // The order is merged now: its other proposals (and those naming it as the
-            // candidate) are moot.
+            .await?
+            .rows_affected();
+            // The order is merged now: its other proposals are moot, and those naming it as
+            // the candidate are dismissed with a note naming the order it went into (merge
+            // into that one instead).
             sqlx::query(
                 "UPDATE merge_proposals SET status = 'dismissed', decided_by = $2, decided_at = $3, \
                  note = 'merged by proposal ' || $4 \
-                 WHERE status = 'pending' AND id <> $1 AND (order_id = $5 OR candidate_id = $5)",
+                 WHERE status = 'pending' AND id <> $1 AND order_id = $5",
             )
             .bind(id)
             .bind(&actor.name)
@@ -187,9 +200,29 @@ impl Store {
             .bind(p.order_id)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(
+                "UPDATE merge_proposals SET status = 'dismissed', decided_by = $2, decided_at = $3, \
+                 note = $4 WHERE status = 'pending' AND id <> $1 AND candidate_id = $5",
+            )
+            .bind(id)
+            .bind(&actor.name)
+            .bind(now)
+            .bind(format!(
+                "{} was merged into {} (proposal {id}): merge into {} instead",
+                p.order_number, p.candidate_number, p.candidate_number
+            ))
+            .bind(p.order_id)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
+            done
         });
         let p = self.pending_or_decided(id).await?;
+        if done == 0 && p.status != "merged" {
+            return Err(StoreError::WrongState(format!(
+                "merge proposal {id} was decided by someone else"
+            )));
+        }
         Ok((p, order))
     }
 

@@ -14,7 +14,8 @@ use crate::cases::sweep::{
     sweep, CandidateWindow, OrderDeadlineFacts, SweepAction, SweepConfig, SweepKind, SWEPT_STATUSES,
 };
 
-/// Most candidates read by one sweep (earliest deadlines first); the rest wait for the next.
+/// Most candidates of each kind (not yet escalated / escalated) read by one sweep, earliest
+/// deadlines first; the rest wait for the next.
 pub const SWEEP_BATCH: i64 = 2000;
 
 /// What one sweep did.
@@ -32,7 +33,10 @@ pub struct SweepOutcome {
 
 impl Store {
     /// The orders that may need a sweep action at `now` (see [`CandidateWindow`]), earliest
-    /// deadline first, at most `limit`.
+    /// deadline first: at most `limit` not yet escalated (near their deadline or newly overdue)
+    /// and, read apart, at most `limit` already escalated (a level-2 candidate, or a deadline
+    /// moved later). Two bounded reads, so escalated orders that stay candidates sweep after
+    /// sweep never crowd out the new ones.
     pub async fn sweep_candidates(
         &self,
         window: &CandidateWindow,
@@ -43,24 +47,33 @@ impl Store {
             .map(|s| format!("'{s}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!(
+        let base = format!(
             "SELECT id, number, version, status, title, category_id, department_id, deadline,
                paused_at, escalation_level, near_deadline_notified_at
              FROM work_orders
-             WHERE status IN ({statuses}) AND deadline <= $1 AND paused_at IS NULL
-               AND (deadline >= $2 OR escalation_level = 0
-                    OR (escalation_level = 1 AND deadline <= $3))
+             WHERE status IN ({statuses}) AND deadline <= $1 AND paused_at IS NULL"
+        );
+        let fresh = format!("{base} AND escalation_level = 0 ORDER BY deadline LIMIT $4");
+        let escalated = format!(
+            "{base} AND escalation_level > 0
+               AND (deadline >= $2 OR (escalation_level = 1 AND deadline <= $3))
              ORDER BY deadline LIMIT $4"
         );
-        Ok(with_db!(self, read, |pool| {
-            sqlx::query_as::<_, OrderDeadlineFacts>(&sql)
-                .bind(window.upper)
-                .bind(window.now)
-                .bind(window.leaders_cutoff)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-        }))
+        let mut all = Vec::new();
+        for sql in [fresh, escalated] {
+            let rows = with_db!(self, read, |pool| {
+                sqlx::query_as::<_, OrderDeadlineFacts>(&sql)
+                    .bind(window.upper)
+                    .bind(window.now)
+                    .bind(window.leaders_cutoff)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            });
+            all.extend(rows);
+        }
+        all.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.id.cmp(&b.id)));
+        Ok(all)
     }
 
     /// One sweep at `now`: reads the candidates, decides, applies. Wakes the delivery task when

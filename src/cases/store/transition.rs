@@ -70,7 +70,8 @@ impl Store {
 
     /// Applies a lifecycle command with photos: they are saved under the data directory once
     /// the command is accepted, and their attachment rows are written in the transition's
-    /// transaction, tied to its audit event.
+    /// transaction, tied to its audit event. A refused or failed transition removes the files
+    /// it saved that no attachment row references.
     pub async fn transition_with_photos(
         &self,
         key: &OrderKey,
@@ -78,6 +79,27 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
         photos: Option<TransitionPhotos<'_>>,
+    ) -> Result<WorkOrder, StoreError> {
+        let mut saved = Vec::new();
+        let result = self
+            .try_transition(key, cmd, actor, now, photos, &mut saved)
+            .await;
+        if let (Err(_), Some(p)) = (&result, photos) {
+            if let Err(e) = self.discard_unreferenced(&saved, p.data_dir).await {
+                tracing::warn!(error = %e, "cannot check the photos of a refused transition");
+            }
+        }
+        result
+    }
+
+    async fn try_transition(
+        &self,
+        key: &OrderKey,
+        cmd: &Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        photos: Option<TransitionPhotos<'_>>,
+        saved: &mut Vec<NewAttachment>,
     ) -> Result<WorkOrder, StoreError> {
         for _attempt in 0..5 {
             let order = self.require_order(key).await?;
@@ -147,6 +169,7 @@ impl Store {
                 Some(p) => save_photos(p, cmd.action(), now).await?,
                 None => Vec::new(),
             };
+            saved.extend(attachments.iter().cloned());
             let audit = Audit {
                 action: cmd.action(),
                 note: change.note.clone(),
