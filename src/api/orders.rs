@@ -115,6 +115,9 @@ pub async fn events(
     Ok(Json(st.store.order_events(order.id).await?))
 }
 
+/// Largest plain JSON transition body (1 MiB); multipart bodies with photos may be larger.
+pub const TRANSITION_JSON_LIMIT: usize = 1024 * 1024;
+
 pub async fn transition(
     State(st): State<AppState>,
     user: User,
@@ -150,7 +153,18 @@ pub async fn transition(
             .transition_with_photos(&key, &cmd, &user.actor(), now(), Some(photos))
             .await?
     } else {
+        // The route's body limit is sized for photos; a plain JSON command is small.
         let body = RawJson::from_request(req, &st).await?;
+        if body.bytes().len() > TRANSITION_JSON_LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "a JSON command may be at most {TRANSITION_JSON_LIMIT} bytes; send photos \
+                     as multipart/form-data"
+                ),
+            ));
+        }
         let cmd: Command = body.parse()?;
         st.store
             .transition(&key, &cmd, &user.actor(), now())

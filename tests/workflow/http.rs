@@ -13,7 +13,7 @@ pub(crate) struct Resp {
     pub body: Value,
 }
 
-async fn send(app: &axum::Router, req: Request<Body>) -> Resp {
+pub(crate) async fn send(app: &axum::Router, req: Request<Body>) -> Resp {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
@@ -34,7 +34,7 @@ async fn get(app: &axum::Router, path: &str, token: &str) -> Resp {
 const BOUNDARY: &str = "xYzZY-workflow-test";
 
 /// A multipart body: the `command` part (if any), then one `photo` part per file.
-fn form(command: Option<Value>, photos: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn form(command: Option<Value>, photos: &[Vec<u8>]) -> Vec<u8> {
     let mut b = Vec::new();
     if let Some(c) = command {
         b.extend_from_slice(
@@ -60,7 +60,7 @@ fn form(command: Option<Value>, photos: &[Vec<u8>]) -> Vec<u8> {
     b
 }
 
-async fn post_form(app: &axum::Router, id: i64, token: &str, body: Vec<u8>) -> Resp {
+pub(crate) async fn post_form(app: &axum::Router, id: i64, token: &str, body: Vec<u8>) -> Resp {
     let req = Request::builder()
         .method(Method::POST)
         .uri(format!("/api/v1/work-orders/{id}/transitions"))
@@ -74,14 +74,14 @@ async fn post_form(app: &axum::Router, id: i64, token: &str, body: Vec<u8>) -> R
     send(app, req).await
 }
 
-fn jpeg(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn jpeg(len: usize, seed: u8) -> Vec<u8> {
     let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
     b.extend((0..len.saturating_sub(4)).map(|i| (i as u8).wrapping_mul(seed)));
     b
 }
 
 /// Registered (criteria met) and dispatched by the routing table to roads.
-async fn dispatched_report(ts: &TestStore, inspector: &str, now: DateTime<Utc>) -> i64 {
+pub(crate) async fn dispatched_report(ts: &TestStore, inspector: &str, now: DateTime<Utc>) -> i64 {
     let id = inspector_report(ts, inspector, "E0402", "510402001001001", now).await;
     let lead = who("supervisor", Role::Supervisor);
     run(

@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod fixes;
 mod http;
 mod store;
 
@@ -16,6 +17,7 @@ use hotline::cases::{Actor, Command, NewWorkOrder, StoreError, WorkOrder};
 use hotline::config::Role;
 use serde_json::Value;
 
+use fixes::*;
 use http::*;
 use store::*;
 
@@ -25,6 +27,10 @@ both_backends!(
     merge_and_close_tell_every_reporter,
     transition_with_photos_and_its_refusals,
     inbox_of_departments_and_inspectors,
+    escalation_starts_again_after_redispatch_and_extend,
+    register_keeps_the_verification_pause,
+    chained_merges_tell_every_reporter,
+    command_text_and_json_body_caps,
 );
 
 pub(crate) fn who(name: &str, role: Role) -> Actor {

@@ -279,7 +279,7 @@ pub struct Context<'a> {
     pub register_criteria: Option<&'a str>,
     /// For a dispatch: the department the routing table names for the order.
     pub routed_department: Option<&'a str>,
-    /// For a close: the reporters of the orders merged into this one.
+    /// For a close or a merge: the reporters of the orders merged into this one.
     pub merged_reporters: &'a [String],
 }
 
@@ -339,6 +339,20 @@ pub enum TransitionError {
     Invalid { field: &'static str, reason: String },
 }
 
+/// Longest accepted free text in a command (characters), as for an order's description.
+pub const MAX_COMMAND_TEXT: usize = 10_000;
+
+fn capped(field: &'static str, v: &str) -> Result<(), TransitionError> {
+    if v.chars().count() > MAX_COMMAND_TEXT {
+        Err(TransitionError::Invalid {
+            field,
+            reason: format!("longer than {MAX_COMMAND_TEXT} characters"),
+        })
+    } else {
+        Ok(())
+    }
+}
+
 fn required(field: &'static str, v: &str) -> Result<String, TransitionError> {
     let v = v.trim();
     if v.is_empty() {
@@ -347,15 +361,21 @@ fn required(field: &'static str, v: &str) -> Result<String, TransitionError> {
             reason: "must not be empty".into(),
         })
     } else {
+        capped(field, v)?;
         Ok(v.to_string())
     }
 }
 
-fn optional(v: &Option<String>) -> Option<String> {
-    v.as_deref()
+fn optional(field: &'static str, v: &Option<String>) -> Result<Option<String>, TransitionError> {
+    let v = v
+        .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(str::to_string);
+    if let Some(s) = &v {
+        capped(field, s)?;
+    }
+    Ok(v)
 }
 
 /// Whether `actor` may give `action` on `order` now: the role (403), the shift-lead rule for
@@ -447,8 +467,8 @@ pub fn apply(
                 }
             }
             ch.to = Some(Status::Registered);
-            ch.category_id = optional(category_id);
-            ch.note = optional(note);
+            ch.category_id = optional("category_id", category_id)?;
+            ch.note = optional("note", note)?;
             ch.registered_at = Some(ctx.now);
             map = data(serde_json::json!({
                 "category_id": ch.category_id.clone().or(order.category_id.clone()),
@@ -461,14 +481,14 @@ pub fn apply(
             ch.note = Some(required("reason", reason)?);
         }
         Command::RequestVerification { inspector, note } => {
-            let inspector = optional(inspector)
+            let inspector = optional("inspector", inspector)?
                 .or(order.reporting_inspector.clone())
                 .ok_or(TransitionError::Invalid {
                     field: "inspector",
                     reason: "no inspector reported this order; name the inspector to send".into(),
                 })?;
             ch.to = Some(Status::Verifying);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
             map = data(serde_json::json!({ "inspector": inspector }));
             ch.notifications.push(notice(
                 order,
@@ -480,11 +500,11 @@ pub fn apply(
         }
         Command::ReportVerification { confirmed, note } => {
             ch.to = Some(Status::Received);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
             map = data(serde_json::json!({ "confirmed": confirmed }));
         }
         Command::Dispatch { department, note } => {
-            let department = optional(department)
+            let department = optional("department", department)?
                 .or(ctx.routed_department.map(str::to_string))
                 .ok_or(TransitionError::Invalid {
                     field: "department",
@@ -506,11 +526,11 @@ pub fn apply(
                 "dispatched",
             ));
             ch.department_id = Some(department);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
         }
         Command::Accept { note } => {
             ch.to = Some(Status::Accepted);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
             map = data(serde_json::json!({ "department": order.department_id }));
         }
         Command::ReturnOrder { reason } => {
@@ -548,13 +568,13 @@ pub fn apply(
         }
         Command::Verify { note } => {
             ch.to = Some(Status::Verified);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
         }
         Command::Close { note } => {
             ch.to = Some(Status::Closed);
             ch.closed_at = Some(ctx.now);
             ch.resolved_at_intake = order.status == Status::Registered;
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
             if ch.resolved_at_intake && ch.note.is_none() {
                 return Err(TransitionError::Invalid {
                     field: "note",
@@ -618,11 +638,27 @@ pub fn apply(
             ch.to = Some(Status::Merged);
             ch.closed_at = Some(ctx.now);
             ch.merged_into = Some(target.id);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
             map = data(serde_json::json!({ "merged_into": target.id }));
             if let Some(r) = &order.reporter {
                 ch.notifications
                     .push(notice(order, "merged", format!("reporter:{r}"), "merged"));
+            }
+            // Merged into an order already closed: the result is known, so everyone waiting
+            // on this order (its reporter and those of orders merged into it) is told now.
+            if target.status == Status::Closed {
+                let mut told: Vec<&String> = Vec::new();
+                for r in order.reporter.iter().chain(ctx.merged_reporters) {
+                    if !told.contains(&r) {
+                        told.push(r);
+                        ch.notifications.push(notice(
+                            order,
+                            "closed",
+                            format!("reporter:{r}"),
+                            "closed",
+                        ));
+                    }
+                }
             }
         }
         Command::Park { reason } => {
@@ -637,7 +673,7 @@ pub fn apply(
                 reason: "the order does not record the status it was parked from".into(),
             })?;
             ch.to = Some(back);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
             ch.parked_from = Some(None);
             map = data(serde_json::json!({ "status": back }));
         }
@@ -651,7 +687,7 @@ pub fn apply(
                 }
             }
             ch.follow_up_result = Some(*result);
-            ch.note = optional(note);
+            ch.note = optional("note", note)?;
             map = data(serde_json::json!({ "result": result }));
         }
     }

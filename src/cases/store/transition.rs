@@ -144,8 +144,21 @@ impl Store {
                 _ => None,
             };
             let merged_reporters = match cmd {
-                Command::Close { .. } => self.merged_reporters(order.id).await?,
+                Command::Close { .. } | Command::Merge { .. } => {
+                    self.merged_reporters(order.id).await?
+                }
                 _ => Vec::new(),
+            };
+            // A register that really changes the category recomputes the deadline; the
+            // verification pauses already added to it are kept.
+            let paused_minutes = match cmd {
+                Command::Register {
+                    category_id: Some(c),
+                    ..
+                } if order.category_id.as_deref() != Some(c.trim()) && !c.trim().is_empty() => {
+                    self.paused_minutes(order.id).await?
+                }
+                _ => 0,
             };
             let ctx = Context {
                 now,
@@ -164,7 +177,7 @@ impl Store {
                     ));
                 }
             }
-            let next = self.next_order(&order, &change)?;
+            let next = self.next_order(&order, &change, paused_minutes)?;
             let attachments = match photos {
                 Some(p) => save_photos(p, cmd.action(), now).await?,
                 None => Vec::new(),
@@ -205,8 +218,14 @@ impl Store {
         Err(StoreError::Conflict)
     }
 
-    /// The order as `change` leaves it.
-    fn next_order(&self, order: &WorkOrder, change: &Change) -> Result<WorkOrder, StoreError> {
+    /// The order as `change` leaves it. `paused_minutes` are the working minutes the deadline
+    /// clock has been paused so far (used when the category, hence the deadline rule, changes).
+    fn next_order(
+        &self,
+        order: &WorkOrder,
+        change: &Change,
+        paused_minutes: i64,
+    ) -> Result<WorkOrder, StoreError> {
         let mut next = order.clone();
         if let Some(c) = &change.category_id {
             let cat = self
@@ -215,13 +234,27 @@ impl Store {
                 .ok_or_else(|| {
                     StoreError::invalid("category_id", format!("{c:?} is not a known category"))
                 })?;
-            next.category_id = Some(c.clone());
-            next.deadline = self.policy().deadline(
-                &order.request_type,
-                Some(c),
-                cat.deadline_hours,
-                order.created_at,
-            );
+            // Registering under the category the order already has leaves its deadline alone
+            // (it may already carry a verification pause).
+            if order.category_id.as_deref() != Some(c.as_str()) {
+                next.category_id = Some(c.clone());
+                let policy = self.policy();
+                next.deadline = policy
+                    .deadline(
+                        &order.request_type,
+                        Some(c),
+                        cat.deadline_hours,
+                        order.created_at,
+                    )
+                    .map(|d| {
+                        let by = u32::try_from(paused_minutes.max(0)).unwrap_or(u32::MAX);
+                        if by > 0 {
+                            policy.calendar.add_working_minutes(d, by)
+                        } else {
+                            d
+                        }
+                    });
+            }
         }
         next.status = change.to.unwrap_or(order.status);
         next.department_id = change.department_id.clone().or(order.department_id.clone());
@@ -245,6 +278,16 @@ impl Store {
         next.registered_at = change.registered_at.or(order.registered_at);
         next.dispatched_at = change.dispatched_at.or(order.dispatched_at);
         next.handled_at = change.handled_at.or(order.handled_at);
+        // A later deadline or another department starts the escalation ladder again: the
+        // department now responsible is told when the new deadline passes.
+        let later = match (order.deadline, next.deadline) {
+            (Some(old), Some(new)) => new > old,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if later || next.department_id != order.department_id {
+            next.escalation_level = 0;
+        }
         Ok(next)
     }
 
@@ -277,12 +320,33 @@ impl Store {
         Ok(row.flatten().filter(|c| !c.trim().is_empty()))
     }
 
-    /// Who is told the result of the orders merged into `order_id`.
+    /// The working minutes the deadline clock of `order_id` has been paused so far (the sum
+    /// of its events' `paused_working_minutes`).
+    async fn paused_minutes(&self, order_id: i64) -> Result<i64, StoreError> {
+        let rows: Vec<Json<serde_json::Value>> = with_db!(self, read, |pool| {
+            sqlx::query_scalar("SELECT data FROM case_events WHERE order_id = $1 ORDER BY id")
+                .bind(order_id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .iter()
+            .filter_map(|d| d.0.get("paused_working_minutes")?.as_i64())
+            .sum())
+    }
+
+    /// Who is told the result of the orders merged into `order_id`, directly or through a
+    /// chain of merges (a merge repoints the chain, but older rows may still chain).
     async fn merged_reporters(&self, order_id: i64) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(Option<String>, Option<String>)> = with_db!(self, read, |pool| {
             sqlx::query_as(
-                "SELECT reporter_id, caller_number FROM work_orders WHERE merged_into = $1
-                 ORDER BY id",
+                "WITH RECURSIVE chain(id) AS (
+                     SELECT id FROM work_orders WHERE merged_into = $1
+                     UNION
+                     SELECT w.id FROM work_orders w JOIN chain c ON w.merged_into = c.id
+                 )
+                 SELECT reporter_id, caller_number FROM work_orders
+                 WHERE id IN (SELECT id FROM chain) ORDER BY id",
             )
             .bind(order_id)
             .fetch_all(pool)
@@ -306,7 +370,8 @@ impl Store {
             "UPDATE work_orders SET status = $1, department_id = $2, category_id = $3, deadline = $4, \
              closed_at = $5, resolved_at_intake = $6, merged_into = $7, follow_up_result = $8, \
              updated_at = $9, version = version + 1, assignee = $12, paused_at = $13, \
-             parked_from = $14, registered_at = $15, dispatched_at = $16, handled_at = $17 \
+             parked_from = $14, registered_at = $15, dispatched_at = $16, handled_at = $17, \
+             escalation_level = $18 \
              WHERE id = $10 AND version = $11 RETURNING {ORDER_COLUMNS}"
         );
         let insert_event = format!("{INSERT_EVENT} RETURNING id");
@@ -330,6 +395,7 @@ impl Store {
                 .bind(next.registered_at)
                 .bind(next.dispatched_at)
                 .bind(next.handled_at)
+                .bind(next.escalation_level)
                 .fetch_optional(&mut *tx)
                 .await?;
             let Some(updated) = updated else {
@@ -376,6 +442,35 @@ impl Store {
                     })))
                     .execute(&mut *tx)
                     .await?;
+                // Orders already merged into this one now point at the final target, so that
+                // closing it tells their reporters too.
+                let chained: Vec<(i64, String)> = sqlx::query_as(
+                    "UPDATE work_orders SET merged_into = $1, version = version + 1, updated_at = $2
+                     WHERE merged_into = $3 RETURNING id, number",
+                )
+                .bind(target)
+                .bind(now)
+                .bind(order.id)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (id, number) in chained {
+                    sqlx::query(INSERT_EVENT)
+                        .bind(target)
+                        .bind(now)
+                        .bind(&actor.name)
+                        .bind(actor.role.as_str())
+                        .bind("merged_duplicate")
+                        .bind(None::<String>)
+                        .bind(None::<String>)
+                        .bind(&w.audit.note)
+                        .bind(Json(serde_json::json!({
+                            "duplicate": id,
+                            "duplicate_number": number,
+                            "via": order.id,
+                        })))
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             for n in w.notifications {
                 sqlx::query(INSERT_NOTIFICATION)
