@@ -5,8 +5,8 @@
 
 pub mod calendar;
 pub mod deadline;
-pub mod geo;
 pub mod evaluation;
+pub mod geo;
 pub mod kpi;
 pub mod lifecycle;
 pub mod model;
