@@ -6,17 +6,15 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use common::http::{get, send, Resp};
 use common::{Backend, TestStore};
 use hotline::cases::lifecycle::Command;
 use hotline::cases::store::{NewCallbackAttempt, OrderKey};
 use hotline::cases::{Actor, CallRecord, NewCallbackTask, NewWorkOrder};
 use hotline::config::Role;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 both_backends!(
     kpi_rows_trace_to_calls,
@@ -27,57 +25,6 @@ both_backends!(
 
 const SUPERVISOR: &str = "demo-supervisor";
 const AGENT_1001: &str = "demo-agent-1001";
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
-    }
-}
-
-async fn send(
-    app: &axum::Router,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Resp {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    Resp {
-        status: resp.status(),
-        headers: resp.headers().clone(),
-        bytes: resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    }
-}
-
-async fn get(app: &axum::Router, path: &str, token: &str) -> Resp {
-    send(app, Method::GET, path, token, None).await
-}
 
 fn assert_error(r: &Resp, status: StatusCode, field: Option<&str>) {
     assert_eq!(r.status, status, "{}", r.text());

@@ -13,12 +13,11 @@ use std::path::Path;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::Duration;
+use common::http::{call, get, send, Resp};
 use common::{Backend, TestStore};
 use hotline::cases::{Actor, NewWorkOrder};
 use hotline::config::Role;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use proposals::*;
 
@@ -53,57 +52,6 @@ fn png(seed: u8) -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
     v.extend([seed; 40]);
     v
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
-    }
-}
-
-async fn call(app: &axum::Router, req: Request<Body>) -> Resp {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    Resp {
-        status: resp.status(),
-        headers: resp.headers().clone(),
-        bytes: resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    }
-}
-
-async fn send(
-    app: &axum::Router,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Resp {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    };
-    call(app, req.unwrap()).await
-}
-
-async fn get(app: &axum::Router, path: &str, token: &str) -> Resp {
-    send(app, Method::GET, path, token, None).await
 }
 
 /// `POST /api/v1/reports` as JSON, with an optional idempotency key.

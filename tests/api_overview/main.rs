@@ -13,6 +13,7 @@ mod evaluation;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use common::http::{get, send};
 use common::{Backend, TestStore};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -30,57 +31,6 @@ both_backends!(
 
 const LEADER: &str = "demo-leader";
 const SUPERVISOR: &str = "demo-supervisor";
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
-    }
-}
-
-async fn send(
-    app: &axum::Router,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Resp {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    Resp {
-        status: resp.status(),
-        headers: resp.headers().clone(),
-        bytes: resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    }
-}
-
-async fn get(app: &axum::Router, path: &str, token: &str) -> Resp {
-    send(app, Method::GET, path, token, None).await
-}
 
 /// An order row as the workflow leaves it.
 #[derive(Default, Clone)]

@@ -2,6 +2,8 @@
 //! (a database of its own, dropped afterwards), and the in-process API router.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
